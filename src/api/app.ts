@@ -1,0 +1,59 @@
+// The HTTP application (Hono). It never listens by itself: server.ts serves it, tests call app.request.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Engine } from '../engine/engine.js';
+import { AppError, errorBody, isAppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/db.js';
+import { authenticate, type AuthVariables } from './auth.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { healthRoutes } from './routes/health.js';
+import { runRoutes } from './routes/runs.js';
+import { userRoutes } from './routes/users.js';
+import { workflowRoutes } from './routes/workflows.js';
+import { validationHook } from './validation.js';
+
+export interface AppDeps {
+  db: Db;
+  engine: Engine;
+  log: Logger;
+  publicUrl: string;
+  version: string;
+}
+
+export type Api = OpenAPIHono<{ Variables: AuthVariables }>;
+
+export function createApp(deps: AppDeps): Api {
+  const app: Api = new OpenAPIHono({ defaultHook: validationHook });
+
+  app.onError((error, c) => {
+    if (isAppError(error)) return c.json(errorBody(error), error.status as 400);
+    if ((error as { status?: number }).status === 413) {
+      return c.json(errorBody(new AppError('payload_too_large', 'The request body is too large.')), 413);
+    }
+    deps.log.error({ err: error, path: c.req.path }, 'request failed');
+    return c.json(errorBody(new AppError('internal', 'Something went wrong on the server; the log has details.')), 500);
+  });
+  app.notFound((c) => c.json(errorBody(new AppError('not_found', `No route ${c.req.method} ${c.req.path}.`)), 404));
+
+  healthRoutes(app, deps);
+  app.use('/api/*', async (c, next) => {
+    if (c.req.path === '/api/openapi.json') return next();
+    return authenticate(deps.db)(c, next);
+  });
+  workflowRoutes(app, deps);
+  runRoutes(app, deps);
+  approvalRoutes(app, deps);
+  userRoutes(app, deps);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Signoff API',
+      version: deps.version,
+      description: 'Workflows whose approvals and notifications run through Feishu, Lark, DingTalk and WeCom.',
+    },
+    security: [{ bearer: [] }],
+  });
+  return app;
+}

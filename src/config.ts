@@ -1,0 +1,46 @@
+// Configuration is read from the environment once, here, and every problem is reported at once.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { AppError } from './errors.js';
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  SIGNOFF_DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave it unset to use the embedded database)')
+    .optional(),
+  SIGNOFF_ADMIN_TOKEN: z.string().min(20, 'must be at least 20 characters').optional(),
+  SIGNOFF_PUBLIC_URL: z.url().optional(),
+  SIGNOFF_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  adminToken: string | undefined;
+  /** Where people reach this server (links in messages, callback URLs). */
+  publicUrl: string;
+  logLevel: string;
+}
+
+export function readConfig(env: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new AppError('bad_request', `The configuration is not valid:\n${lines.join('\n')}`);
+  }
+  const value = result.data;
+  return {
+    port: value.PORT,
+    host: value.HOST,
+    dataDir: resolve(value.SIGNOFF_DATA_DIR),
+    databaseUrl: value.DATABASE_URL,
+    adminToken: value.SIGNOFF_ADMIN_TOKEN,
+    publicUrl: (value.SIGNOFF_PUBLIC_URL ?? `http://localhost:${value.PORT}`).replace(/\/$/, ''),
+    logLevel: value.SIGNOFF_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,445 @@
+// The engine owns run state. Every change happens in one transaction that locks the run row first (so
+// concurrent paths serialise per run and never deadlock), moves jobs with conditional updates, and
+// schedules follow-up work on the queue inside the same transaction. After commit, fresh work is also
+// started at once in this process (the fast path); the queue delivers the same work durably, and its
+// handlers find the job already claimed and do nothing.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Fetch } from '../providers/http.js';
+import {
+  type ApprovalRecord,
+  cancelPendingApprovals,
+  type Decision,
+  findApproval,
+  insertDecision,
+  lockApproval,
+  overdueApprovals,
+  setApprovalStatus,
+  decisionsOf,
+} from '../store/approvals.js';
+import type { Db, Queryable, Tx } from '../store/db.js';
+import { heartbeat, registerInstance, removeInstance, staleInstances } from '../store/instances.js';
+import {
+  findJob,
+  findJobByName,
+  getRun,
+  insertRun,
+  type JobRecord,
+  jobsOfRun,
+  lockRun,
+  type RunRecord,
+  setRunStatus,
+  transitionJob,
+} from '../store/runs.js';
+import type { User } from '../store/users.js';
+import { getWorkflow } from '../store/workflows.js';
+import { LogWriter } from './log-writer.js';
+import { evaluateNative, startNativeApproval } from './native-approval.js';
+import { runNotification } from './notification-job.js';
+import { planRun } from './plan-run.js';
+import { queues, type Queue } from './queue.js';
+import { resolveParams } from './params.js';
+import { runShellJob } from './shell-job.js';
+import { isFinalJob, isFinalRun, type JobStatus } from './status.js';
+import { jobSpec, templateContext } from './run-context.js';
+
+export interface EngineOptions {
+  db: Db;
+  queue: Queue;
+  log: Logger;
+  instanceId: string;
+  /** Base URL people open runs at (links in approvals and notifications). */
+  publicUrl: string;
+  /** Where shell jobs get their working directories. */
+  workspaceDir: string;
+  fetch?: Fetch;
+  /** Instances that have not beaten for this long are considered dead and their jobs recovered. */
+  staleAfterMs?: number;
+  /**
+   * True when no other instance can share the database (PGlite, guarded by the data-directory lock): then
+   * every other instance on record is a crashed predecessor, and its work is recovered at once.
+   */
+  exclusive?: boolean;
+  heartbeatMs?: number;
+}
+
+export type Actor = Pick<User, 'id' | 'name' | 'is_admin'>;
+
+const activeStatuses: JobStatus[] = ['queued', 'running', 'waiting_for_approval'];
+
+export class Engine {
+  readonly db: Db;
+  private readonly queue: Queue;
+  private readonly log: Logger;
+  private readonly instanceId: string;
+  private readonly publicUrl: string;
+  private readonly workspaceDir: string;
+  private readonly fetch: Fetch;
+  private readonly staleAfterMs: number;
+  private readonly heartbeatMs: number;
+  private readonly exclusive: boolean;
+  /** Shell jobs running in this process, so a cancel here stops them at once. */
+  private readonly local = new Map<number, { cancel(): void; done: Promise<unknown> }>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(options: EngineOptions) {
+    this.db = options.db;
+    this.queue = options.queue;
+    this.log = options.log;
+    this.instanceId = options.instanceId;
+    this.publicUrl = options.publicUrl.replace(/\/$/, '');
+    this.workspaceDir = options.workspaceDir;
+    this.fetch = options.fetch ?? fetch;
+    this.staleAfterMs = options.staleAfterMs ?? 15_000;
+    this.heartbeatMs = options.heartbeatMs ?? 5_000;
+    this.exclusive = options.exclusive ?? false;
+  }
+
+  /** Registers this instance, recovers what crashed instances left, and starts taking queued work. */
+  async start(): Promise<void> {
+    await registerInstance(this.db, this.instanceId);
+    await this.recover(true);
+    await this.queue.work(queues.executeJob, ({ jobId }) => this.executeJob(jobId));
+    await this.queue.work(queues.approvalDeadline, ({ approvalId }) => this.expireApproval(approvalId));
+    this.timer = setInterval(() => {
+      void this.tick().catch((error) => this.log.error({ err: error }, 'engine maintenance failed'));
+    }, this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Stops taking work; shell jobs still running here are stopped and end `failed` (interrupted). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    const running = [...this.local.values()];
+    for (const job of running) job.cancel();
+    await Promise.allSettled(running.map((job) => job.done));
+    await removeInstance(this.db, this.instanceId).catch(() => {});
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  async startRun(
+    workflowName: string,
+    params: Record<string, unknown>,
+    actor: Actor | null,
+  ): Promise<RunRecord> {
+    const workflow = await getWorkflow(this.db, workflowName);
+    const resolved = resolveParams(workflow.spec, params);
+    const { run, execute } = await this.db.transaction(async (tx) => {
+      const run = await insertRun(tx, {
+        spec: workflow.spec,
+        params: resolved,
+        triggeredBy: actor?.id ?? null,
+      });
+      await lockRun(tx, run.id);
+      return { run, execute: await this.advance(tx, run.id) };
+    });
+    this.kick(execute);
+    this.log.info({ run: run.id, workflow: workflowName, by: actor?.name }, 'run started');
+    return getRun(this.db, run.id);
+  }
+
+  async cancelRun(runId: number, actor: Actor | null): Promise<RunRecord> {
+    const cancelled = await this.db.transaction(async (tx) => {
+      const run = await lockRun(tx, runId);
+      if (!run) throw new AppError('not_found', `No run ${runId}.`);
+      if (isFinalRun(run.status))
+        throw new AppError('conflict', `Run ${runId} has already ended (${run.status}).`);
+      const reason = actor ? `cancelled by ${actor.name}` : 'cancelled';
+      const jobs = await jobsOfRun(tx, runId);
+      const ids: number[] = [];
+      for (const job of jobs) {
+        if (activeStatuses.includes(job.status)) {
+          await transitionJob(tx, job.id, activeStatuses, 'cancelled', { reason });
+          ids.push(job.id);
+        } else if (job.status === 'pending') {
+          await transitionJob(tx, job.id, ['pending'], 'skipped');
+        }
+      }
+      await cancelPendingApprovals(tx, ids);
+      await setRunStatus(tx, runId, 'cancelled', reason, true);
+      return ids;
+    });
+    for (const jobId of cancelled) this.local.get(jobId)?.cancel();
+    this.log.info({ run: runId, by: actor?.name }, 'run cancelled');
+    return getRun(this.db, runId);
+  }
+
+  // ----------------------------------------------------------- approvals
+
+  /** The one path every decision takes: record it, settle the approval if it is now decided, advance. */
+  async decide(input: {
+    approvalId: number;
+    actor: Actor;
+    decision: Decision;
+    comment?: string | null | undefined;
+  }): Promise<ApprovalRecord> {
+    const found = await findApproval(this.db, input.approvalId);
+    if (!found) throw new AppError('not_found', `No approval ${input.approvalId}.`);
+    const execute = await this.db.transaction(async (tx) => {
+      await lockRun(tx, found.run_id);
+      const approval = (await lockApproval(tx, found.id))!;
+      if (approval.status !== 'pending') {
+        throw new AppError('conflict', `This approval has already ended: ${approval.status}.`);
+      }
+      const listed = approval.approvers.some((approver) => approver.user_id === input.actor.id);
+      if (!listed && !input.actor.is_admin) {
+        const names = approval.approvers.map((approver) => approver.name).join(', ');
+        throw new AppError(
+          'forbidden',
+          `${input.actor.name} is not an approver of this job (approvers: ${names}).`,
+        );
+      }
+      const recorded = await insertDecision(tx, {
+        approval_id: approval.id,
+        user_id: input.actor.id,
+        user_name: input.actor.name,
+        decision: input.decision,
+        comment: input.comment ?? null,
+        as_admin: !listed,
+      });
+      if (!recorded)
+        throw new AppError('conflict', `${input.actor.name} has already decided on this approval.`);
+      const outcome = evaluateNative(approval, await decisionsOf(tx, [approval.id]));
+      if (!outcome) return [];
+      await setApprovalStatus(tx, approval.id, outcome.status);
+      await transitionJob(tx, approval.job_id, ['waiting_for_approval'], outcome.jobStatus, {
+        reason: outcome.reason,
+      });
+      return this.advance(tx, approval.run_id);
+    });
+    this.kick(execute);
+    return (await findApproval(this.db, input.approvalId))!;
+  }
+
+  /** Fired by the deadline job (and at start for deadlines that passed while the server was down). */
+  async expireApproval(approvalId: number): Promise<void> {
+    const found = await findApproval(this.db, approvalId);
+    if (!found || found.status !== 'pending') return;
+    const execute = await this.db.transaction(async (tx) => {
+      await lockRun(tx, found.run_id);
+      const approval = (await lockApproval(tx, approvalId))!;
+      if (approval.status !== 'pending' || approval.deadline.getTime() > Date.now()) return [];
+      await setApprovalStatus(tx, approval.id, 'timeout');
+      const approve = approval.timeout_outcome === 'approve';
+      await transitionJob(tx, approval.job_id, ['waiting_for_approval'], approve ? 'passed' : 'timeout', {
+        reason: approve
+          ? 'approved automatically when the approval timed out'
+          : 'nobody decided before the deadline',
+      });
+      return this.advance(tx, approval.run_id);
+    });
+    this.kick(execute);
+  }
+
+  // ---------------------------------------------------------------- jobs
+
+  /** Runs a queued shell or notification job if nobody else has claimed it. Idempotent. */
+  async executeJob(jobId: number): Promise<void> {
+    if (this.stopping) throw new AppError('unavailable', 'This server is stopping.');
+    const job = await transitionJob(this.db, jobId, ['queued'], 'running', { instanceId: this.instanceId });
+    if (!job) return;
+    const run = await getRun(this.db, job.run_id);
+    const spec = jobSpec(run.spec, job.name);
+    const context = templateContext(run, await jobsOfRun(this.db, run.id), this.publicUrl);
+    const logs = new LogWriter(this.db, job.id, (error) =>
+      this.log.error({ err: error, job: job.id }, 'log write failed'),
+    );
+
+    if (spec.type === 'shell') {
+      const workspace = join(this.workspaceDir, `run-${run.id}`, job.name);
+      await mkdir(workspace, { recursive: true });
+      const handle = runShellJob({
+        job,
+        run,
+        spec,
+        context,
+        workspace,
+        logs,
+        isCancelled: () => this.isCancelled(job.id),
+      });
+      this.local.set(job.id, handle);
+      void handle.done
+        .then((result) => this.finishJob(job, result.status, result.reason, result.outputs))
+        .catch((error) => this.log.error({ err: error, job: job.id }, 'shell job failed to finish'))
+        .finally(() => this.local.delete(job.id));
+      return;
+    }
+    if (spec.type === 'notification') {
+      const result = await runNotification({ job, run, spec, context, logs, fetch: this.fetch });
+      await logs.close();
+      if (result.retryInMs !== undefined) {
+        await this.db.transaction(async (tx) => {
+          await lockRun(tx, run.id);
+          const requeued = await transitionJob(tx, job.id, ['running'], 'queued', {
+            reason: result.reason,
+            instanceId: null,
+          });
+          if (requeued) {
+            await this.queue.send(
+              tx,
+              queues.executeJob,
+              { jobId: job.id },
+              { startAfter: new Date(Date.now() + result.retryInMs!) },
+            );
+          }
+        });
+        return;
+      }
+      await this.finishJob(job, result.status, result.reason, {});
+      return;
+    }
+    await this.finishJob(job, 'failed', `jobs of type ${spec.type} cannot be executed`, {});
+  }
+
+  private async finishJob(
+    job: JobRecord,
+    status: JobStatus,
+    reason: string | null,
+    outputs: Record<string, string>,
+  ): Promise<void> {
+    const execute = await this.db.transaction(async (tx) => {
+      await lockRun(tx, job.run_id);
+      const finished = await transitionJob(tx, job.id, ['running'], status, { reason, outputs });
+      if (!finished) return []; // cancelled meanwhile: the cancel already settled the run
+      return this.advance(tx, job.run_id);
+    });
+    this.kick(execute);
+  }
+
+  private async isCancelled(jobId: number): Promise<boolean> {
+    const job = await findJob(this.db, jobId);
+    return !job || job.status !== 'running';
+  }
+
+  /** Applies the run's plan until it is stable; returns jobs to execute after commit. Caller holds the run lock. */
+  private async advance(tx: Tx, runId: number): Promise<number[]> {
+    const run = await getRun(tx, runId);
+    if (isFinalRun(run.status)) return [];
+    const execute: number[] = [];
+    for (;;) {
+      const jobs = await jobsOfRun(tx, runId);
+      const plan = planRun(jobs);
+      for (const { id, reason } of plan.cancel)
+        await transitionJob(tx, id, activeStatuses, 'cancelled', { reason });
+      await cancelPendingApprovals(
+        tx,
+        plan.cancel.map((job) => job.id),
+      );
+      for (const id of plan.skip) await transitionJob(tx, id, ['pending'], 'skipped');
+      if (plan.start.length === 0) {
+        await setRunStatus(tx, runId, plan.status, plan.reason, isFinalRun(plan.status));
+        return execute;
+      }
+      for (const id of plan.start) {
+        const job = jobs.find((candidate) => candidate.id === id)!;
+        const spec = jobSpec(run.spec, job.name);
+        if (spec.type === 'approval') {
+          await startNativeApproval(tx, {
+            run,
+            job,
+            spec,
+            context: templateContext(run, jobs, this.publicUrl),
+            queue: this.queue,
+          });
+        } else {
+          await transitionJob(tx, id, ['pending'], 'queued');
+          await this.queue.send(tx, queues.executeJob, { jobId: id });
+          execute.push(id);
+        }
+      }
+    }
+  }
+
+  /** The fast path: start claimed-later work now instead of at the queue's next poll. */
+  private kick(jobIds: number[]): void {
+    for (const jobId of jobIds) {
+      void this.executeJob(jobId).catch((error) =>
+        this.log.error({ err: error, job: jobId }, 'job execution failed'),
+      );
+    }
+  }
+
+  // ------------------------------------------------------------ recovery
+
+  /**
+   * Settles what dead instances left behind: a shell job cut off by a crash ends `failed` (interrupted) and
+   * is never re-run silently; a notification goes back to the queue (receivers dedupe by delivery id);
+   * approvals whose deadline passed meanwhile expire now.
+   */
+  async recover(atStart: boolean): Promise<void> {
+    const dead =
+      atStart && this.exclusive
+        ? (
+            await this.db.query<{ id: string }>('select id from instances where id <> $1', [this.instanceId])
+          ).map((row) => row.id)
+        : await staleInstances(this.db, this.staleAfterMs);
+    const orphans = await this.db.query<JobRecord>(
+      `select * from jobs where status = 'running' and (instance_id is null or instance_id <> $1)
+         and (instance_id = any($2::text[]) or not exists (select 1 from instances i where i.id = jobs.instance_id))`,
+      [this.instanceId, dead],
+    );
+    for (const job of orphans) {
+      const execute = await this.db.transaction(async (tx) => {
+        await lockRun(tx, job.run_id);
+        if (job.type === 'notification') {
+          const requeued = await transitionJob(tx, job.id, ['running'], 'queued', { instanceId: null });
+          if (requeued) await this.queue.send(tx, queues.executeJob, { jobId: job.id });
+          return requeued ? [job.id] : [];
+        }
+        const failed = await transitionJob(tx, job.id, ['running'], 'failed', {
+          reason: 'interrupted: the server stopped while this job was running',
+        });
+        return failed ? this.advance(tx, job.run_id) : [];
+      });
+      this.kick(execute);
+      this.log.warn({ job: job.id, run: job.run_id }, 'recovered a job cut off by a stopped server');
+    }
+    if (dead.length > 0) {
+      await this.db.query('delete from instances where id = any($1::text[])', [dead]);
+    }
+    for (const approval of await overdueApprovals(this.db, new Date()))
+      await this.expireApproval(approval.id);
+    if (atStart) {
+      // Jobs queued before a crash: the queue has them too, but there is no reason to wait for its poll.
+      // (Only at start: later, queued jobs may be notifications waiting out a retry delay.)
+      const queued = await this.db.query<{ id: number }>(
+        `select id from jobs where status = 'queued' and attempts = 0`,
+      );
+      this.kick(queued.map((job) => job.id));
+    }
+  }
+
+  private async tick(): Promise<void> {
+    await heartbeat(this.db, this.instanceId);
+    await this.recover(false);
+  }
+
+  // ------------------------------------------------------------- lookups
+
+  async approvalFor(runId: number, jobName: string): Promise<ApprovalRecord> {
+    const job = await findJobByName(this.db, runId, jobName);
+    if (job.type !== 'approval')
+      throw new AppError('bad_request', `Job ${jobName} of run ${runId} is not an approval.`);
+    const [approval] = await this.db.query<ApprovalRecord>('select * from approvals where job_id = $1', [
+      job.id,
+    ]);
+    if (!approval) {
+      throw new AppError(
+        'conflict',
+        `Job ${jobName} of run ${runId} is not waiting for approval (it is ${job.status}).`,
+      );
+    }
+    return approval;
+  }
+}
+
+export function isActiveJob(status: JobStatus): boolean {
+  return !isFinalJob(status) && status !== 'pending';
+}
+
+export type { Queryable };

@@ -1,0 +1,101 @@
+// Durable work goes through pg-boss on the same database: job dispatch, approval deadlines, retries.
+// Sends can join the caller's transaction, so "state changed" and "work scheduled" commit together.
+// The engine also runs fresh work at once in-process (the fast path); queue handlers are idempotent, so
+// the queue delivering the same work later changes nothing.
+import PgBoss from 'pg-boss';
+import type { Db, Tx } from '../store/db.js';
+
+export const queues = {
+  executeJob: 'execute-job',
+  approvalDeadline: 'approval-deadline',
+} as const;
+export type QueueName = (typeof queues)[keyof typeof queues];
+
+export interface QueueMessages {
+  'execute-job': { jobId: number };
+  'approval-deadline': { approvalId: number };
+}
+
+export interface SendOptions {
+  startAfter?: Date;
+  singletonKey?: string;
+}
+
+export interface Queue {
+  send<Q extends QueueName>(
+    tx: Tx | null,
+    queue: Q,
+    data: QueueMessages[Q],
+    options?: SendOptions,
+  ): Promise<void>;
+  work<Q extends QueueName>(queue: Q, handler: (data: QueueMessages[Q]) => Promise<void>): Promise<void>;
+  /** Jobs waiting or active, per queue (for operations and tests). */
+  depth(): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+export interface QueueOptions {
+  db: Db;
+  /** PostgreSQL server URL; on PGlite pg-boss runs through the embedded database's adapter. */
+  connectionString?: string | undefined;
+  schema: string;
+  onError: (error: Error) => void;
+  pollingIntervalSeconds?: number;
+}
+
+export async function startQueue(options: QueueOptions): Promise<Queue> {
+  const boss = new PgBoss({
+    ...(options.connectionString
+      ? { connectionString: options.connectionString, max: 4 }
+      : { db: options.db.bossAdapter }),
+    schema: options.schema,
+    // pg-boss's cron scheduler is not used; its maintenance (expiry, archive) is.
+    schedule: false,
+    supervise: true,
+  });
+  boss.on('error', options.onError);
+  await boss.start();
+  for (const name of Object.values(queues)) {
+    await boss.createQueue(name, {
+      name,
+      // A handler only moves database state (it never holds a shell job for its whole run), so a short
+      // expiry is safe: work stuck in a dead process comes back quickly.
+      expireInSeconds: 60,
+      retryLimit: 5,
+      retryDelay: 2,
+      retryBackoff: true,
+    });
+  }
+  const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 0.5;
+
+  return {
+    async send(tx, queue, data, sendOptions = {}) {
+      await boss.send(queue, data as object, {
+        ...(sendOptions.startAfter ? { startAfter: sendOptions.startAfter } : {}),
+        ...(sendOptions.singletonKey ? { singletonKey: sendOptions.singletonKey } : {}),
+        ...(tx ? { db: tx.bossAdapter } : {}),
+      });
+    },
+    async work(queue, handler) {
+      await boss.work<QueueMessages[typeof queue]>(
+        queue,
+        { pollingIntervalSeconds, batchSize: 20 },
+        async (jobs) => {
+          // Every job of the batch runs even when one fails; the throw then retries the batch, which is
+          // safe because handlers are idempotent.
+          const results = await Promise.allSettled(jobs.map((job) => handler(job.data)));
+          const failed = results.find((result) => result.status === 'rejected');
+          if (failed) throw (failed as PromiseRejectedResult).reason;
+        },
+      );
+    },
+    async depth() {
+      const result: Record<string, number> = {};
+      for (const name of Object.values(queues)) result[name] = await boss.getQueueSize(name);
+      return result;
+    },
+    async stop() {
+      await boss.stop({ graceful: true, wait: true, timeout: 5000 });
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// Liquid over the workflow author's text only. Values (params, outputs, names) are passed as data, so a
+// param containing `{{ … }}` is printed literally and never evaluated. In shell scripts every value is
+// also quoted for the exact place it lands (bare, inside "…", inside '…'), so a value can never become
+// a command.
+import { Liquid } from 'liquidjs';
+
+export interface TemplateContext {
+  params: Record<string, string>;
+  run: { id: number; number: number; workflow: string; triggered_by: string | null; url: string };
+  jobs: Record<string, { status: string; outputs: Record<string, string> }>;
+}
+
+const plain = new Liquid({ strictFilters: true, ownPropertyOnly: true, cache: 200 });
+
+// Values are first rendered as numbered markers (NUL cannot occur in a script), then replaced once the
+// quoting context around each marker is known.
+const marker = (index: number) => `\u0000${index}\u0000`;
+
+export type Escaping = 'none' | 'shell';
+
+export async function render(source: string, context: TemplateContext, escaping: Escaping = 'none'): Promise<string> {
+  if (!source.includes('{')) return source;
+  if (escaping === 'none') return plain.parseAndRender(source, context as unknown as Record<string, unknown>);
+  const values: string[] = [];
+  const collecting = new Liquid({
+    strictFilters: true,
+    ownPropertyOnly: true,
+    outputEscape: (value: unknown) => marker(values.push(value === undefined || value === null ? '' : String(value)) - 1),
+  });
+  const rendered = await collecting.parseAndRender(source, context as unknown as Record<string, unknown>);
+  return placeShellValues(rendered, values);
+}
+
+/** Replaces each marker with its value, quoted for the shell context the marker sits in. */
+export function placeShellValues(script: string, values: string[]): string {
+  let out = '';
+  let quote: 'none' | 'single' | 'double' = 'none';
+  for (let i = 0; i < script.length; i++) {
+    const char = script[i]!;
+    if (char === '\u0000') {
+      const end = script.indexOf('\u0000', i + 1);
+      const value = values[Number(script.slice(i + 1, end))] ?? '';
+      if (quote === 'single') out += value.replaceAll("'", `'\\''`);
+      else if (quote === 'double') out += value.replace(/[\\$`"]/g, '\\$&');
+      else out += shellQuote(value);
+      i = end;
+      continue;
+    }
+    out += char;
+    if (quote === 'single') {
+      if (char === "'") quote = 'none';
+    } else if (char === '\\') {
+      out += script[++i] ?? ''; // an escaped character never opens or closes a quote
+    } else if (char === "'" && quote === 'none') {
+      quote = 'single';
+    } else if (char === '"') {
+      quote = quote === 'double' ? 'none' : 'double';
+    }
+  }
+  return out;
+}
+
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}

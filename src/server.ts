@@ -1,0 +1,109 @@
+// Wires everything together: database (PGlite or PostgreSQL), migrations, the first admin, the queue,
+// the engine and the HTTP app. `startSignoff` is what `signoff serve` and the tests call.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { type Api, createApp } from './api/app.js';
+import type { Config } from './config.js';
+import { Engine } from './engine/engine.js';
+import { type Queue, startQueue } from './engine/queue.js';
+import type { Logger } from './log.js';
+import type { Fetch } from './providers/http.js';
+import { bootstrapAdmin } from './store/bootstrap.js';
+import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
+import { type Db, openDb } from './store/db.js';
+import { migrate } from './store/migrate.js';
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  /** Listen on HTTP (serve) or not (tests that use app.request). */
+  listen?: boolean;
+  /** PostgreSQL schema for our tables (tests isolate each file in its own). */
+  schema?: string;
+  /** Use this database instead of opening one (tests). */
+  db?: Db;
+  fetch?: Fetch;
+  /** Told the generated admin token once, at first start. */
+  onAdminToken?: (token: string) => void;
+  pollingIntervalSeconds?: number;
+}
+
+export interface Signoff {
+  app: Api;
+  db: Db;
+  engine: Engine;
+  queue: Queue;
+  /** The address it listens on, when listening. */
+  url: string | undefined;
+  close(): Promise<void>;
+}
+
+export const version: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+export async function startSignoff(options: StartOptions): Promise<Signoff> {
+  const { config, log } = options;
+  const embedded = !config.databaseUrl && !options.db;
+  const lock: DataDirLock | undefined = embedded ? lockDataDir(config.dataDir) : undefined;
+  const cleanup: (() => Promise<void> | void)[] = [() => lock?.release()];
+  const close = async () => {
+    for (const step of cleanup.reverse()) await step();
+  };
+  try {
+    const db =
+      options.db ??
+      (await openDb({ url: config.databaseUrl ?? join(config.dataDir, 'pg'), ...(options.schema ? { schema: options.schema } : {}) }));
+    if (!options.db) cleanup.push(() => db.close());
+    const applied = await migrate(db);
+    if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+
+    const { generatedToken } = await bootstrapAdmin(db, config.adminToken);
+    if (generatedToken) options.onAdminToken?.(generatedToken);
+
+    const queue = await startQueue({
+      db,
+      connectionString: db.kind === 'postgres' ? config.databaseUrl : undefined,
+      schema: options.schema ? `${options.schema}_boss` : 'pgboss',
+      onError: (error) => log.error({ err: error }, 'queue error'),
+      ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}),
+    });
+    cleanup.push(() => queue.stop());
+
+    const engine = new Engine({
+      db,
+      queue,
+      log,
+      instanceId: `${process.pid}-${randomBytes(4).toString('hex')}`,
+      publicUrl: config.publicUrl,
+      workspaceDir: join(config.dataDir, 'workspaces'),
+      exclusive: db.kind === 'pglite',
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    await engine.start();
+    cleanup.push(() => engine.stop());
+
+    const app = createApp({ db, engine, log, publicUrl: config.publicUrl, version });
+    let url: string | undefined;
+    if (options.listen !== false) {
+      const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
+        const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(instance));
+        instance.once('error', reject);
+      });
+      const address = server.address() as AddressInfo;
+      url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${address.port}`;
+      cleanup.push(
+        () =>
+          new Promise<void>((resolveClose) => {
+            server.close(() => resolveClose());
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      );
+    }
+    return { app, db, engine, queue, url, close };
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+}
