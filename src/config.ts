@@ -25,10 +25,14 @@ export interface Config {
   /** Where people reach this server (links in messages, callback URLs). */
   publicUrl: string;
   logLevel: string;
+  /** `SIGNOFF_SECRET_<NAME>` variables, readable in templates as `secrets.<name>`. */
+  secrets: Record<string, string>;
 }
 
 export function readConfig(env: Record<string, string | undefined>): Config {
-  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
+  const result = schema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')),
+  );
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new AppError('bad_request', `The configuration is not valid:\n${lines.join('\n')}`);
@@ -42,5 +46,12 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     adminToken: value.SIGNOFF_ADMIN_TOKEN,
     publicUrl: (value.SIGNOFF_PUBLIC_URL ?? `http://localhost:${value.PORT}`).replace(/\/$/, ''),
     logLevel: value.SIGNOFF_LOG_LEVEL,
+    secrets: Object.fromEntries(
+      Object.entries(env)
+        .filter(
+          ([name, secret]) => name.startsWith('SIGNOFF_SECRET_') && name !== 'SIGNOFF_SECRET_KEY' && secret,
+        )
+        .map(([name, secret]) => [name.slice('SIGNOFF_SECRET_'.length).toLowerCase(), secret!]),
+    ),
   };
 }

@@ -41,7 +41,9 @@ export interface Signoff {
   close(): Promise<void>;
 }
 
-export const version: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export const version: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+).version;
 
 export async function startSignoff(options: StartOptions): Promise<Signoff> {
   const { config, log } = options;
@@ -54,7 +56,10 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
   try {
     const db =
       options.db ??
-      (await openDb({ url: config.databaseUrl ?? join(config.dataDir, 'pg'), ...(options.schema ? { schema: options.schema } : {}) }));
+      (await openDb({
+        url: config.databaseUrl ?? join(config.dataDir, 'pg'),
+        ...(options.schema ? { schema: options.schema } : {}),
+      }));
     if (!options.db) cleanup.push(() => db.close());
     const applied = await migrate(db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
@@ -79,6 +84,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       publicUrl: config.publicUrl,
       workspaceDir: join(config.dataDir, 'workspaces'),
       exclusive: db.kind === 'pglite',
+      secrets: config.secrets,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     await engine.start();
@@ -88,7 +94,9 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     let url: string | undefined;
     if (options.listen !== false) {
       const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-        const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolveServer(instance));
+        const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
+          resolveServer(instance),
+        );
         instance.once('error', reject);
       });
       const address = server.address() as AddressInfo;

@@ -63,7 +63,9 @@ stages:
     const [a, b, c] = ['a', 'b', 'c'].map((name) => job(run, name));
     // parallel: b started before a finished; ordered: c started after both finished
     expect(Date.parse(b.started_at)).toBeLessThan(Date.parse(a.finished_at));
-    expect(Date.parse(c.started_at)).toBeGreaterThanOrEqual(Math.max(Date.parse(a.finished_at), Date.parse(b.finished_at)));
+    expect(Date.parse(c.started_at)).toBeGreaterThanOrEqual(
+      Math.max(Date.parse(a.finished_at), Date.parse(b.finished_at)),
+    );
     expect(await logsOf(run.id, 'c')).toContain('c-done');
   });
 
@@ -110,19 +112,36 @@ stages:
     const pending = await stack.call('GET', '/api/approvals');
     expect(pending.body.approvals.some((approval: any) => approval.run_id === runId)).toBe(true);
 
-    const first = await stack.call('POST', `/api/runs/${runId}/jobs/approve/decision`, { decision: 'approve', comment: 'lgtm' }, tokens.alice);
+    const first = await stack.call(
+      'POST',
+      `/api/runs/${runId}/jobs/approve/decision`,
+      { decision: 'approve', comment: 'lgtm' },
+      tokens.alice,
+    );
     expect(first.status).toBe(200);
     expect(first.body.status).toBe('pending');
-    const twice = await stack.call('POST', `/api/runs/${runId}/jobs/approve/decision`, { decision: 'approve' }, tokens.alice);
+    const twice = await stack.call(
+      'POST',
+      `/api/runs/${runId}/jobs/approve/decision`,
+      { decision: 'approve' },
+      tokens.alice,
+    );
     expect(twice.status).toBe(409);
     expect(twice.body.error.message).toContain('already decided');
 
-    const second = await stack.call('POST', `/api/runs/${runId}/jobs/approve/decision`, { decision: 'approve' }, tokens.carol);
+    const second = await stack.call(
+      'POST',
+      `/api/runs/${runId}/jobs/approve/decision`,
+      { decision: 'approve' },
+      tokens.carol,
+    );
     expect(second.body.status).toBe('approved');
     const run = await waitForRun(stack, runId);
     expect(run.status).toBe('passed');
     const decisions = job(run, 'approve').approval.decisions;
-    expect(decisions.map((decision: any) => [decision.user_name, decision.decision, decision.comment])).toEqual([
+    expect(
+      decisions.map((decision: any) => [decision.user_name, decision.decision, decision.comment]),
+    ).toEqual([
       ['alice', 'approve', 'lgtm'],
       ['carol', 'approve', null],
     ]);
@@ -145,14 +164,29 @@ stages:
 `);
     const runId = await start('gate');
     await waitForJob(runId, 'approve', 'waiting_for_approval');
-    const outsider = await stack.call('POST', `/api/runs/${runId}/jobs/approve/decision`, { decision: 'approve' }, tokens.carol);
+    const outsider = await stack.call(
+      'POST',
+      `/api/runs/${runId}/jobs/approve/decision`,
+      { decision: 'approve' },
+      tokens.carol,
+    );
     expect(outsider.status).toBe(403);
     expect(outsider.body.error.message).toContain('not an approver');
 
-    await stack.call('POST', `/api/runs/${runId}/jobs/approve/decision`, { decision: 'approve' }, tokens.alice);
-    const rejected = await stack.call('POST', `/api/runs/${runId}/jobs/approve/decision`, { decision: 'reject', comment: 'not today' });
+    await stack.call(
+      'POST',
+      `/api/runs/${runId}/jobs/approve/decision`,
+      { decision: 'approve' },
+      tokens.alice,
+    );
+    const rejected = await stack.call('POST', `/api/runs/${runId}/jobs/approve/decision`, {
+      decision: 'reject',
+      comment: 'not today',
+    });
     expect(rejected.body.status).toBe('rejected');
-    expect(rejected.body.decisions.find((decision: any) => decision.user_name === 'admin').as_admin).toBe(true);
+    expect(rejected.body.decisions.find((decision: any) => decision.user_name === 'admin').as_admin).toBe(
+      true,
+    );
     const run = await waitForRun(stack, runId);
     expect(run.status).toBe('rejected');
     expect(job(run, 'approve')).toMatchObject({ status: 'rejected', reason: 'rejected by admin: not today' });
@@ -176,8 +210,14 @@ stages:
 `);
     const runId = await start(name);
     await waitForJob(runId, 'approve', 'waiting_for_approval');
-    await stack.signoff.db.query(`update approvals set deadline = now() - interval '1 second' where run_id = $1`, [runId]);
-    const [approval] = await stack.signoff.db.query<{ id: number }>('select id from approvals where run_id = $1', [runId]);
+    await stack.signoff.db.query(
+      `update approvals set deadline = now() - interval '1 second' where run_id = $1`,
+      [runId],
+    );
+    const [approval] = await stack.signoff.db.query<{ id: number }>(
+      'select id from approvals where run_id = $1',
+      [runId],
+    );
     await stack.signoff.engine.expireApproval(approval!.id);
     const run = await waitForRun(stack, runId);
     expect(run.status).toBe(runStatus);
@@ -215,7 +255,12 @@ stages:
     expect(run.status).toBe('cancelled');
     expect(job(run, 'approve').approval.status).toBe('cancelled');
     expect(job(run, 'ship').status).toBe('skipped');
-    const late = await stack.call('POST', `/api/runs/${runId}/jobs/approve/decision`, { decision: 'approve' }, tokens.alice);
+    const late = await stack.call(
+      'POST',
+      `/api/runs/${runId}/jobs/approve/decision`,
+      { decision: 'approve' },
+      tokens.alice,
+    );
     expect(late.status).toBe(409);
   });
 
@@ -256,7 +301,9 @@ stages:
     const missing = await stack.call('POST', '/api/workflows/templated/runs', { params: {} });
     expect(missing.status).toBe(422);
     expect(missing.body.error.message).toContain('version is required');
-    const unknown = await stack.call('POST', '/api/workflows/templated/runs', { params: { version: '1', colour: 'red' } });
+    const unknown = await stack.call('POST', '/api/workflows/templated/runs', {
+      params: { version: '1', colour: 'red' },
+    });
     expect(unknown.status).toBe(422);
     expect(unknown.body.error.problems[0].path).toBe('params.colour');
   });

@@ -54,6 +54,7 @@ export async function startStack(kind: DatabaseKind, options: { fetch?: Fetch } 
     adminToken,
     publicUrl: 'http://signoff.test',
     logLevel: 'debug',
+    secrets: { hook_key: 'the-hook-signing-secret' },
   };
   const signoff = await startSignoff({
     config,
@@ -78,7 +79,11 @@ export async function startStack(kind: DatabaseKind, options: { fetch?: Fetch } 
         headers['content-type'] = 'application/json';
         payload = JSON.stringify(body);
       }
-      const response = await signoff.app.request(path, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+      const response = await signoff.app.request(path, {
+        method,
+        headers,
+        ...(payload !== undefined ? { body: payload } : {}),
+      });
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
     },
@@ -102,7 +107,11 @@ async function dropSchemas(url: string, schemas: string[]): Promise<void> {
 }
 
 /** Waits until `check` returns a truthy value (polling the real system, never sleeping blindly). */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -114,14 +123,18 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false>, wh
 
 /** Waits until the run has ended and returns it. */
 export async function waitForRun(stack: TestStack, runId: number, statuses?: string[]): Promise<any> {
-  return waitFor(async () => {
-    const { body } = await stack.call('GET', `/api/runs/${runId}`);
-    const done = statuses ? statuses.includes(body.status) : body.finished_at !== null;
-    return done ? body : undefined;
-  }, `run ${runId} to reach ${statuses?.join('/') ?? 'an end'}`);
+  return waitFor(
+    async () => {
+      const { body } = await stack.call('GET', `/api/runs/${runId}`);
+      const done = statuses ? statuses.includes(body.status) : body.finished_at !== null;
+      return done ? body : undefined;
+    },
+    `run ${runId} to reach ${statuses?.join('/') ?? 'an end'}`,
+  );
 }
 
 export function job(run: any, name: string): any {
-  for (const stage of run.stages) for (const candidate of stage.jobs) if (candidate.name === name) return candidate;
+  for (const stage of run.stages)
+    for (const candidate of stage.jobs) if (candidate.name === name) return candidate;
   throw new Error(`run has no job ${name}`);
 }

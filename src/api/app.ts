@@ -4,7 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { AppError, errorBody, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from '../store/db.js';
-import { authenticate, type AuthVariables } from './auth.js';
+import { type AuthVariables, authenticate } from './auth.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
@@ -31,9 +31,14 @@ export function createApp(deps: AppDeps): Api {
       return c.json(errorBody(new AppError('payload_too_large', 'The request body is too large.')), 413);
     }
     deps.log.error({ err: error, path: c.req.path }, 'request failed');
-    return c.json(errorBody(new AppError('internal', 'Something went wrong on the server; the log has details.')), 500);
+    return c.json(
+      errorBody(new AppError('internal', 'Something went wrong on the server; the log has details.')),
+      500,
+    );
   });
-  app.notFound((c) => c.json(errorBody(new AppError('not_found', `No route ${c.req.method} ${c.req.path}.`)), 404));
+  app.notFound((c) =>
+    c.json(errorBody(new AppError('not_found', `No route ${c.req.method} ${c.req.path}.`)), 404),
+  );
 
   healthRoutes(app, deps);
   app.use('/api/*', async (c, next) => {
@@ -51,7 +56,8 @@ export function createApp(deps: AppDeps): Api {
     info: {
       title: 'Signoff API',
       version: deps.version,
-      description: 'Workflows whose approvals and notifications run through Feishu, Lark, DingTalk and WeCom.',
+      description:
+        'Workflows whose approvals and notifications run through Feishu, Lark, DingTalk and WeCom.',
     },
     security: [{ bearer: [] }],
   });

@@ -13,7 +13,10 @@ export function authenticate(db: Queryable): MiddlewareHandler<{ Variables: Auth
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {
-      throw new AppError('unauthorized', 'Send an API token: `Authorization: Bearer <token>` (signoff prints the admin token at first start).');
+      throw new AppError(
+        'unauthorized',
+        'Send an API token: `Authorization: Bearer <token>` (signoff prints the admin token at first start).',
+      );
     }
     const user = await userByToken(db, match[1]!);
     if (!user) throw new AppError('unauthorized', 'This API token is not valid (revoked or mistyped).');

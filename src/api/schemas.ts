@@ -36,15 +36,27 @@ export const userSchema = z
 
 export const newUserSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'use letters, digits, ., _ and -').openapi({ example: 'alice' }),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'use letters, digits, ., _ and -')
+      .openapi({ example: 'alice' }),
     email: z.email().optional(),
-    mobile: z.string().regex(/^\+?[0-9 ()-]{5,20}$/, 'use digits, spaces and an optional leading +').optional(),
+    mobile: z
+      .string()
+      .regex(/^\+?[0-9 ()-]{5,20}$/, 'use digits, spaces and an optional leading +')
+      .optional(),
     is_admin: z.boolean().optional(),
   })
   .openapi('NewUser');
 
 export const tokenInfoSchema = z
-  .object({ id: z.string(), user_id: z.string(), label: z.string().nullable(), created_at: z.string(), last_used_at: timestamp })
+  .object({
+    id: z.string(),
+    user_id: z.string(),
+    label: z.string().nullable(),
+    created_at: z.string(),
+    last_used_at: timestamp,
+  })
   .openapi('TokenInfo');
 
 export const issuedTokenSchema = z
@@ -56,15 +68,27 @@ export const workflowSummarySchema = z
     name: z.string(),
     description: z.string().nullable(),
     version: z.number().int(),
-    stages: z.array(z.object({ name: z.string(), jobs: z.array(z.object({ name: z.string(), type: z.string() })) })),
-    params: z.array(z.object({ name: z.string(), default: z.string().nullable(), required: z.boolean(), description: z.string().nullable() })),
+    stages: z.array(
+      z.object({ name: z.string(), jobs: z.array(z.object({ name: z.string(), type: z.string() })) }),
+    ),
+    params: z.array(
+      z.object({
+        name: z.string(),
+        default: z.string().nullable(),
+        required: z.boolean(),
+        description: z.string().nullable(),
+      }),
+    ),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .openapi('WorkflowSummary');
 
 export const workflowSchema = workflowSummarySchema
-  .extend({ source: z.string().describe('The document as it was sent (YAML or JSON).'), spec: z.record(z.string(), z.unknown()) })
+  .extend({
+    source: z.string().describe('The document as it was sent (YAML or JSON).'),
+    spec: z.record(z.string(), z.unknown()),
+  })
   .openapi('Workflow');
 
 export const decisionSchema = z
@@ -137,7 +161,13 @@ export const runSummarySchema = z
 export const runSchema = runSummarySchema.extend({ stages: z.array(stageSchema) }).openapi('Run');
 
 export const logChunkSchema = z
-  .object({ id: z.number().int(), job: z.string(), stream: z.enum(['stdout', 'stderr', 'system']), text: z.string(), at: z.string() })
+  .object({
+    id: z.number().int(),
+    job: z.string(),
+    stream: z.enum(['stdout', 'stderr', 'system']),
+    text: z.string(),
+    at: z.string(),
+  })
   .openapi('LogChunk');
 
 export const decideSchema = z
@@ -148,5 +178,9 @@ export const decideSchema = z
   .openapi('DecisionRequest');
 
 export const runIdParam = z.object({
-  id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' }, example: 42 }),
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' }, example: 42 }),
 });

@@ -1,7 +1,12 @@
 // Store records as API callers see them: snake_case JSON, ISO times, durations, stages with their jobs.
 import { runUrl } from '../engine/run-context.js';
 import type { JobStatus } from '../engine/status.js';
-import { type ApprovalRecord, approvalsOfRuns, type DecisionRecord, decisionsOf } from '../store/approvals.js';
+import {
+  type ApprovalRecord,
+  approvalsOfRuns,
+  type DecisionRecord,
+  decisionsOf,
+} from '../store/approvals.js';
 import type { Queryable } from '../store/db.js';
 import { type JobRecord, jobsOfRuns, type RunRecord } from '../store/runs.js';
 import type { TokenInfo, User } from '../store/users.js';
@@ -41,7 +46,11 @@ export function workflowSummaryView(workflow: WorkflowRecord) {
 }
 
 export function workflowView(workflow: WorkflowRecord) {
-  return { ...workflowSummaryView(workflow), source: workflow.source, spec: workflow.spec as unknown as Record<string, unknown> };
+  return {
+    ...workflowSummaryView(workflow),
+    source: workflow.source,
+    spec: workflow.spec as unknown as Record<string, unknown>,
+  };
 }
 
 export function runSummaryView(run: RunRecord, publicUrl: string) {
@@ -61,7 +70,11 @@ export function runSummaryView(run: RunRecord, publicUrl: string) {
   };
 }
 
-export function approvalView(approval: ApprovalRecord, decisions: DecisionRecord[], run: { workflow: string; job: string }) {
+export function approvalView(
+  approval: ApprovalRecord,
+  decisions: DecisionRecord[],
+  run: { workflow: string; job: string },
+) {
   return {
     id: approval.id,
     run_id: approval.run_id,
@@ -86,7 +99,10 @@ export function approvalView(approval: ApprovalRecord, decisions: DecisionRecord
 export async function runViews(db: Queryable, runs: RunRecord[], publicUrl: string) {
   const ids = runs.map((run) => run.id);
   const [jobs, approvals] = await Promise.all([jobsOfRuns(db, ids), approvalsOfRuns(db, ids)]);
-  const decisions = await decisionsOf(db, approvals.map((approval) => approval.id));
+  const decisions = await decisionsOf(
+    db,
+    approvals.map((approval) => approval.id),
+  );
   return runs.map((run) => {
     const runJobs = jobs.filter((job) => job.run_id === run.id);
     const stages = new Map<number, { name: string; jobs: JobRecord[] }>();
@@ -114,7 +130,9 @@ export async function runViews(db: Queryable, runs: RunRecord[], publicUrl: stri
             finished_at: iso(job.finished_at),
             duration_ms: duration(job.started_at, job.finished_at),
             ...(approval
-              ? { approval: approvalView(approval, decisions, { workflow: run.workflow_name, job: job.name }) }
+              ? {
+                  approval: approvalView(approval, decisions, { workflow: run.workflow_name, job: job.name }),
+                }
               : {}),
           };
         }),
@@ -125,7 +143,18 @@ export async function runViews(db: Queryable, runs: RunRecord[], publicUrl: stri
 
 /** A stage shows its most telling job status: a failure, else activity, else pending, else passed. */
 function stageStatus(statuses: JobStatus[]): JobStatus {
-  const order: JobStatus[] = ['failed', 'rejected', 'timeout', 'cancelled', 'running', 'waiting_for_approval', 'queued', 'pending', 'skipped', 'passed'];
+  const order: JobStatus[] = [
+    'failed',
+    'rejected',
+    'timeout',
+    'cancelled',
+    'running',
+    'waiting_for_approval',
+    'queued',
+    'pending',
+    'skipped',
+    'passed',
+  ];
   for (const status of order) if (statuses.includes(status)) return status;
   return 'pending';
 }

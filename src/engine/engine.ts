@@ -12,12 +12,12 @@ import {
   type ApprovalRecord,
   cancelPendingApprovals,
   type Decision,
+  decisionsOf,
   findApproval,
   insertDecision,
   lockApproval,
   overdueApprovals,
   setApprovalStatus,
-  decisionsOf,
 } from '../store/approvals.js';
 import type { Db, Queryable, Tx } from '../store/db.js';
 import { heartbeat, registerInstance, removeInstance, staleInstances } from '../store/instances.js';
@@ -38,12 +38,12 @@ import { getWorkflow } from '../store/workflows.js';
 import { LogWriter } from './log-writer.js';
 import { evaluateNative, startNativeApproval } from './native-approval.js';
 import { runNotification } from './notification-job.js';
-import { planRun } from './plan-run.js';
-import { queues, type Queue } from './queue.js';
 import { resolveParams } from './params.js';
+import { planRun } from './plan-run.js';
+import { type Queue, queues } from './queue.js';
+import { jobSpec, templateContext } from './run-context.js';
 import { runShellJob } from './shell-job.js';
 import { isFinalJob, isFinalRun, type JobStatus } from './status.js';
-import { jobSpec, templateContext } from './run-context.js';
 
 export interface EngineOptions {
   db: Db;
@@ -55,6 +55,8 @@ export interface EngineOptions {
   /** Where shell jobs get their working directories. */
   workspaceDir: string;
   fetch?: Fetch;
+  /** Operator secrets for templates; their values are masked in job logs. */
+  secrets?: Record<string, string>;
   /** Instances that have not beaten for this long are considered dead and their jobs recovered. */
   staleAfterMs?: number;
   /**
@@ -77,6 +79,7 @@ export class Engine {
   private readonly publicUrl: string;
   private readonly workspaceDir: string;
   private readonly fetch: Fetch;
+  private readonly secrets: Record<string, string>;
   private readonly staleAfterMs: number;
   private readonly heartbeatMs: number;
   private readonly exclusive: boolean;
@@ -93,6 +96,7 @@ export class Engine {
     this.publicUrl = options.publicUrl.replace(/\/$/, '');
     this.workspaceDir = options.workspaceDir;
     this.fetch = options.fetch ?? fetch;
+    this.secrets = options.secrets ?? {};
     this.staleAfterMs = options.staleAfterMs ?? 15_000;
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.exclusive = options.exclusive ?? false;
@@ -219,7 +223,7 @@ export class Engine {
   /** Fired by the deadline job (and at start for deadlines that passed while the server was down). */
   async expireApproval(approvalId: number): Promise<void> {
     const found = await findApproval(this.db, approvalId);
-    if (!found || found.status !== 'pending') return;
+    if (found?.status !== 'pending') return;
     const execute = await this.db.transaction(async (tx) => {
       await lockRun(tx, found.run_id);
       const approval = (await lockApproval(tx, approvalId))!;
@@ -245,8 +249,8 @@ export class Engine {
     if (!job) return;
     const run = await getRun(this.db, job.run_id);
     const spec = jobSpec(run.spec, job.name);
-    const context = templateContext(run, await jobsOfRun(this.db, run.id), this.publicUrl);
-    const logs = new LogWriter(this.db, job.id, (error) =>
+    const context = templateContext(run, await jobsOfRun(this.db, run.id), this.publicUrl, this.secrets);
+    const logs = new LogWriter(this.db, job.id, Object.values(this.secrets), (error) =>
       this.log.error({ err: error, job: job.id }, 'log write failed'),
     );
 
@@ -313,7 +317,7 @@ export class Engine {
 
   private async isCancelled(jobId: number): Promise<boolean> {
     const job = await findJob(this.db, jobId);
-    return !job || job.status !== 'running';
+    return job?.status !== 'running';
   }
 
   /** Applies the run's plan until it is stable; returns jobs to execute after commit. Caller holds the run lock. */
@@ -343,7 +347,7 @@ export class Engine {
             run,
             job,
             spec,
-            context: templateContext(run, jobs, this.publicUrl),
+            context: templateContext(run, jobs, this.publicUrl, this.secrets),
             queue: this.queue,
           });
         } else {

@@ -13,6 +13,8 @@ export class LogWriter {
   constructor(
     private readonly db: Queryable,
     private readonly jobId: number,
+    /** Values that must never be stored (operator secrets): replaced by *** before writing. */
+    private readonly masked: readonly string[],
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -29,6 +31,10 @@ export class LogWriter {
     this.timer = undefined;
     const chunks = this.buffer;
     this.buffer = [];
+    for (const chunk of chunks) {
+      for (const secret of this.masked)
+        if (secret.length >= 4) chunk.text = chunk.text.replaceAll(secret, '***');
+    }
     if (chunks.length > 0) {
       this.writing = this.writing.then(() => appendLogs(this.db, this.jobId, chunks)).catch(this.onError);
     }

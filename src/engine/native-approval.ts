@@ -5,7 +5,7 @@ import type { Tx } from '../store/db.js';
 import type { JobRecord, RunRecord } from '../store/runs.js';
 import { transitionJob } from '../store/runs.js';
 import { findUser } from '../store/users.js';
-import { queues, type Queue } from './queue.js';
+import { type Queue, queues } from './queue.js';
 import type { JobStatus } from './status.js';
 import { render, type TemplateContext } from './template.js';
 import type { ApprovalJob } from './workflow-spec.js';

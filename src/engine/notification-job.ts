@@ -32,7 +32,7 @@ export async function runNotification(input: NotificationInput): Promise<Notific
   let title: string;
   let content: string;
   let secret: string | undefined;
-  let headers: Record<string, string> = {};
+  const headers: Record<string, string> = {};
   try {
     url = await render(spec.spec.url, context);
     title = spec.spec.title ? await render(spec.spec.title, context) : `${run.workflow_name} #${run.number}`;

@@ -16,7 +16,12 @@ export function runUrl(publicUrl: string, runId: number): string {
   return `${publicUrl}/runs/${runId}`;
 }
 
-export function templateContext(run: RunRecord, jobs: JobRecord[], publicUrl: string): TemplateContext {
+export function templateContext(
+  run: RunRecord,
+  jobs: JobRecord[],
+  publicUrl: string,
+  secrets: Record<string, string>,
+): TemplateContext {
   return {
     params: run.params,
     run: {
@@ -27,5 +32,6 @@ export function templateContext(run: RunRecord, jobs: JobRecord[], publicUrl: st
       url: runUrl(publicUrl, run.id),
     },
     jobs: Object.fromEntries(jobs.map((job) => [job.name, { status: job.status, outputs: job.outputs }])),
+    secrets,
   };
 }

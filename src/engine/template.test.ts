@@ -7,6 +7,7 @@ const context = (value: string): TemplateContext => ({
   params: { value },
   run: { id: 7, number: 1, workflow: 'w', triggered_by: null, url: 'http://x/runs/7' },
   jobs: {},
+  secrets: {},
 });
 const sh = (script: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8' });
 

@@ -2,15 +2,25 @@
 // param containing `{{ … }}` is printed literally and never evaluated. In shell scripts every value is
 // also quoted for the exact place it lands (bare, inside "…", inside '…'), so a value can never become
 // a command.
-import { Liquid } from 'liquidjs';
+import { Liquid, type LiquidOptions } from 'liquidjs';
 
 export interface TemplateContext {
   params: Record<string, string>;
   run: { id: number; number: number; workflow: string; triggered_by: string | null; url: string };
   jobs: Record<string, { status: string; outputs: Record<string, string> }>;
+  /** Operator-provided secrets (SIGNOFF_SECRET_<NAME>), so tokens never sit in a workflow document. */
+  secrets: Record<string, string>;
 }
 
-const plain = new Liquid({ strictFilters: true, ownPropertyOnly: true, cache: 200 });
+/**
+ * The one Liquid setup, shared by the renderer and the validator so what passes validation renders.
+ * An empty in-memory template map means `{% include %}` and `{% render %}` can never read a file.
+ */
+export function createLiquid(options: LiquidOptions = {}): Liquid {
+  return new Liquid({ strictFilters: true, ownPropertyOnly: true, templates: {}, ...options });
+}
+
+const plain = createLiquid({ cache: 200 });
 
 // Values are first rendered as numbered markers (NUL cannot occur in a script), then replaced once the
 // quoting context around each marker is known.
@@ -18,14 +28,17 @@ const marker = (index: number) => `\u0000${index}\u0000`;
 
 export type Escaping = 'none' | 'shell';
 
-export async function render(source: string, context: TemplateContext, escaping: Escaping = 'none'): Promise<string> {
+export async function render(
+  source: string,
+  context: TemplateContext,
+  escaping: Escaping = 'none',
+): Promise<string> {
   if (!source.includes('{')) return source;
   if (escaping === 'none') return plain.parseAndRender(source, context as unknown as Record<string, unknown>);
   const values: string[] = [];
-  const collecting = new Liquid({
-    strictFilters: true,
-    ownPropertyOnly: true,
-    outputEscape: (value: unknown) => marker(values.push(value === undefined || value === null ? '' : String(value)) - 1),
+  const collecting = createLiquid({
+    outputEscape: (value: unknown) =>
+      marker(values.push(value === undefined || value === null ? '' : String(value)) - 1),
   });
   const rendered = await collecting.parseAndRender(source, context as unknown as Record<string, unknown>);
   return placeShellValues(rendered, values);

@@ -35,21 +35,30 @@ export async function request(fetchImpl: Fetch, req: HttpRequest): Promise<HttpR
     if (name === 'TimeoutError' || name === 'AbortError') {
       throw new AppError('upstream_timeout', `${req.target} did not answer within ${timeoutMs} ms.`);
     }
-    throw new AppError('upstream_error', `${req.target} could not be reached: ${describeNetworkError(error)}.`);
+    throw new AppError(
+      'upstream_error',
+      `${req.target} could not be reached: ${describeNetworkError(error)}.`,
+    );
   }
   const text = await response.text();
   return { status: response.status, headers: response.headers, text };
 }
 
 /** Maps an HTTP status from a remote into our table: 429 and 5xx may be retried, other 4xx may not. */
-export function statusError(target: string, status: number, detail: string, retryAfter?: string | null): AppError {
+export function statusError(
+  target: string,
+  status: number,
+  detail: string,
+  retryAfter?: string | null,
+): AppError {
   const excerpt = detail.length > 200 ? `${detail.slice(0, 200)}…` : detail;
   if (status === 429) {
     return new AppError('rate_limited', `${target} is rate limiting us (HTTP 429).`, {
       retryAfterMs: parseRetryAfter(retryAfter),
     });
   }
-  if (status >= 500) return new AppError('upstream_error', `${target} failed with HTTP ${status}: ${excerpt}`);
+  if (status >= 500)
+    return new AppError('upstream_error', `${target} failed with HTTP ${status}: ${excerpt}`);
   return new AppError('upstream_rejected', `${target} refused the request with HTTP ${status}: ${excerpt}`);
 }
 

@@ -13,7 +13,8 @@ export async function bootstrapAdmin(db: Db, adminToken: string | undefined): Pr
     if (adminToken) {
       let admin = await findUser(tx, 'admin');
       admin ??= await createUser(tx, { name: 'admin', is_admin: true });
-      if (!(await hasToken(tx, adminToken))) await issueToken(tx, admin.id, 'SIGNOFF_ADMIN_TOKEN', adminToken);
+      if (!(await hasToken(tx, adminToken)))
+        await issueToken(tx, admin.id, 'SIGNOFF_ADMIN_TOKEN', adminToken);
       return {};
     }
     if ((await countAdmins(tx)) > 0) return {};

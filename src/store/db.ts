@@ -45,7 +45,10 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
 async function openPglite(dataDir: string, schema?: string): Promise<Db> {
   const lite = new PGlite(dataDir === 'memory://' ? undefined : dataDir);
   await lite.waitReady;
-  if (schema) await lite.exec(`create schema if not exists ${quoteIdent(schema)}; set search_path to ${quoteIdent(schema)}`);
+  if (schema)
+    await lite.exec(
+      `create schema if not exists ${quoteIdent(schema)}; set search_path to ${quoteIdent(schema)}`,
+    );
   const toQueryable = (target: Pick<PGlite, 'query'>): Queryable & { bossAdapter: BossAdapter } => {
     const query = async <Row>(sql: string, params?: readonly SqlValue[]) =>
       (await target.query<Row>(sql, params as unknown[] | undefined)).rows;

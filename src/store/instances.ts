@@ -2,7 +2,10 @@
 import type { Queryable } from './db.js';
 
 export async function registerInstance(db: Queryable, id: string): Promise<void> {
-  await db.query('insert into instances (id) values ($1) on conflict (id) do update set heartbeat_at = now()', [id]);
+  await db.query(
+    'insert into instances (id) values ($1) on conflict (id) do update set heartbeat_at = now()',
+    [id],
+  );
 }
 
 export async function heartbeat(db: Queryable, id: string): Promise<void> {

@@ -22,7 +22,12 @@ export async function appendLogs(
   await db.query(`insert into job_logs (job_id, stream, text) values ${rows.join(', ')}`, values as never[]);
 }
 
-export async function readLogs(db: Queryable, jobIds: number[], afterId = 0, limit = 5000): Promise<LogChunk[]> {
+export async function readLogs(
+  db: Queryable,
+  jobIds: number[],
+  afterId = 0,
+  limit = 5000,
+): Promise<LogChunk[]> {
   if (jobIds.length === 0) return [];
   return db.query<LogChunk>(
     'select * from job_logs where job_id = any($1::int[]) and id > $2 order by id limit $3',

@@ -14,7 +14,9 @@ export interface Migration {
 
 export async function loadMigrations(): Promise<Migration[]> {
   const names = (await readdir(migrationsDir)).filter((name) => name.endsWith('.sql')).sort();
-  return Promise.all(names.map(async (name) => ({ name, sql: await readFile(new URL(name, migrationsDir), 'utf8') })));
+  return Promise.all(
+    names.map(async (name) => ({ name, sql: await readFile(new URL(name, migrationsDir), 'utf8') })),
+  );
 }
 
 /** Returns the names of the migrations it applied. */

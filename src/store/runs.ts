@@ -131,7 +131,10 @@ export async function findJob(db: Queryable, jobId: number): Promise<JobRecord |
 }
 
 export async function findJobByName(db: Queryable, runId: number, name: string): Promise<JobRecord> {
-  const [job] = await db.query<JobRecord>('select * from jobs where run_id = $1 and name = $2', [runId, name]);
+  const [job] = await db.query<JobRecord>('select * from jobs where run_id = $1 and name = $2', [
+    runId,
+    name,
+  ]);
   if (!job) throw new AppError('not_found', `Run ${runId} has no job named ${name}.`);
   return job;
 }

@@ -42,7 +42,8 @@ export async function findWorkflow(db: Queryable, name: string): Promise<Workflo
 
 export async function getWorkflow(db: Queryable, name: string): Promise<WorkflowRecord> {
   const workflow = await findWorkflow(db, name);
-  if (!workflow) throw new AppError('not_found', `No workflow named ${name}. List them with \`signoff workflows\`.`);
+  if (!workflow)
+    throw new AppError('not_found', `No workflow named ${name}. List them with \`signoff workflows\`.`);
   return workflow;
 }
 

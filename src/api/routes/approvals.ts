@@ -10,7 +10,10 @@ const tags = ['approvals'];
 
 async function approvalViews(db: Queryable, approvals: ApprovalRecord[]) {
   if (approvals.length === 0) return [];
-  const decisions = await decisionsOf(db, approvals.map((approval) => approval.id));
+  const decisions = await decisionsOf(
+    db,
+    approvals.map((approval) => approval.id),
+  );
   const names = await db.query<{ id: number; job: string; workflow: string }>(
     'select j.id, j.name as job, r.workflow_name as workflow from jobs j join runs r on r.id = j.run_id where j.id = any($1::int[])',
     [approvals.map((approval) => approval.job_id)],
@@ -34,7 +37,10 @@ export function approvalRoutes(app: Api, deps: AppDeps): void {
         }),
       },
       responses: {
-        200: { description: 'Approvals', content: { 'application/json': { schema: z.object({ approvals: z.array(approvalSchema) }) } } },
+        200: {
+          description: 'Approvals',
+          content: { 'application/json': { schema: z.object({ approvals: z.array(approvalSchema) }) } },
+        },
       },
     }),
     async (c) => {
@@ -51,11 +57,20 @@ export function approvalRoutes(app: Api, deps: AppDeps): void {
       tags,
       summary: 'Approve or reject',
       request: {
-        params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) }),
+        params: z.object({
+          id: z.coerce
+            .number()
+            .int()
+            .positive()
+            .openapi({ param: { name: 'id', in: 'path' } }),
+        }),
         body: { content: { 'application/json': { schema: decideSchema } }, required: true },
       },
       responses: {
-        200: { description: 'The approval after this decision', content: { 'application/json': { schema: approvalSchema } } },
+        200: {
+          description: 'The approval after this decision',
+          content: { 'application/json': { schema: approvalSchema } },
+        },
         403: { description: 'Not an approver', content: { 'application/json': { schema: errorSchema } } },
         404: { description: 'No such approval', content: { 'application/json': { schema: errorSchema } } },
         409: { description: 'Already decided', content: { 'application/json': { schema: errorSchema } } },
@@ -65,7 +80,12 @@ export function approvalRoutes(app: Api, deps: AppDeps): void {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       if (!(await findApproval(deps.db, id))) throw new AppError('not_found', `No approval ${id}.`);
-      const decided = await deps.engine.decide({ approvalId: id, actor: c.get('user'), decision: body.decision, comment: body.comment });
+      const decided = await deps.engine.decide({
+        approvalId: id,
+        actor: c.get('user'),
+        decision: body.decision,
+        comment: body.comment,
+      });
       const [view] = await approvalViews(deps.db, [decided]);
       return c.json(view!, 200);
     },

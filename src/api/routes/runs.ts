@@ -4,12 +4,24 @@ import { decisionsOf } from '../../store/approvals.js';
 import { readLogs } from '../../store/job-logs.js';
 import { findJobByName, getRun, jobsOfRun, listRuns } from '../../store/runs.js';
 import type { Api, AppDeps } from '../app.js';
-import { approvalSchema, decideSchema, errorSchema, logChunkSchema, runIdParam, runSchema, runSummarySchema } from '../schemas.js';
+import {
+  approvalSchema,
+  decideSchema,
+  errorSchema,
+  logChunkSchema,
+  runIdParam,
+  runSchema,
+  runSummarySchema,
+} from '../schemas.js';
 import { approvalView, runSummaryView, runViews } from '../views.js';
 
 const tags = ['runs'];
-const notFound = { 404: { description: 'No such run', content: { 'application/json': { schema: errorSchema } } } };
-const jobParams = runIdParam.extend({ job: z.string().openapi({ param: { name: 'job', in: 'path' }, example: 'build' }) });
+const notFound = {
+  404: { description: 'No such run', content: { 'application/json': { schema: errorSchema } } },
+};
+const jobParams = runIdParam.extend({
+  job: z.string().openapi({ param: { name: 'job', in: 'path' }, example: 'build' }),
+});
 
 export function runRoutes(app: Api, deps: AppDeps): void {
   app.openapi(
@@ -23,11 +35,18 @@ export function runRoutes(app: Api, deps: AppDeps): void {
           workflow: z.string().optional(),
           status: z.enum(runStatuses).optional(),
           limit: z.coerce.number().int().min(1).max(500).optional(),
-          before: z.coerce.number().int().optional().openapi({ description: 'Only runs with a smaller id (paging).' }),
+          before: z.coerce
+            .number()
+            .int()
+            .optional()
+            .openapi({ description: 'Only runs with a smaller id (paging).' }),
         }),
       },
       responses: {
-        200: { description: 'Runs', content: { 'application/json': { schema: z.object({ runs: z.array(runSummarySchema) }) } } },
+        200: {
+          description: 'Runs',
+          content: { 'application/json': { schema: z.object({ runs: z.array(runSummarySchema) }) } },
+        },
       },
     }),
     async (c) => {
@@ -76,7 +95,10 @@ export function runRoutes(app: Api, deps: AppDeps): void {
       tags,
       summary: 'A run with its stages, jobs, statuses, timings and approvals',
       request: { params: runIdParam },
-      responses: { 200: { description: 'The run', content: { 'application/json': { schema: runSchema } } }, ...notFound },
+      responses: {
+        200: { description: 'The run', content: { 'application/json': { schema: runSchema } } },
+        ...notFound,
+      },
     }),
     async (c) => {
       const run = await getRun(deps.db, c.req.valid('param').id);
@@ -94,7 +116,10 @@ export function runRoutes(app: Api, deps: AppDeps): void {
       request: { params: runIdParam },
       responses: {
         200: { description: 'The cancelled run', content: { 'application/json': { schema: runSchema } } },
-        409: { description: 'The run has already ended', content: { 'application/json': { schema: errorSchema } } },
+        409: {
+          description: 'The run has already ended',
+          content: { 'application/json': { schema: errorSchema } },
+        },
         ...notFound,
       },
     }),
@@ -163,11 +188,20 @@ export function runRoutes(app: Api, deps: AppDeps): void {
       path: '/api/runs/{id}/jobs/{job}/decision',
       tags,
       summary: 'Approve or reject an approval job of a run',
-      request: { params: jobParams, body: { content: { 'application/json': { schema: decideSchema } }, required: true } },
+      request: {
+        params: jobParams,
+        body: { content: { 'application/json': { schema: decideSchema } }, required: true },
+      },
       responses: {
-        200: { description: 'The approval after this decision', content: { 'application/json': { schema: approvalSchema } } },
+        200: {
+          description: 'The approval after this decision',
+          content: { 'application/json': { schema: approvalSchema } },
+        },
         403: { description: 'Not an approver', content: { 'application/json': { schema: errorSchema } } },
-        409: { description: 'Already decided, or not waiting', content: { 'application/json': { schema: errorSchema } } },
+        409: {
+          description: 'Already decided, or not waiting',
+          content: { 'application/json': { schema: errorSchema } },
+        },
         ...notFound,
       },
     }),
@@ -175,9 +209,17 @@ export function runRoutes(app: Api, deps: AppDeps): void {
       const { id, job } = c.req.valid('param');
       const body = c.req.valid('json');
       const approval = await deps.engine.approvalFor(id, job);
-      const decided = await deps.engine.decide({ approvalId: approval.id, actor: c.get('user'), decision: body.decision, comment: body.comment });
+      const decided = await deps.engine.decide({
+        approvalId: approval.id,
+        actor: c.get('user'),
+        decision: body.decision,
+        comment: body.comment,
+      });
       const run = await getRun(deps.db, id);
-      return c.json(approvalView(decided, await decisionsOf(deps.db, [decided.id]), { workflow: run.workflow_name, job }), 200);
+      return c.json(
+        approvalView(decided, await decisionsOf(deps.db, [decided.id]), { workflow: run.workflow_name, job }),
+        200,
+      );
     },
   );
 }

@@ -18,8 +18,12 @@ import { errorSchema, issuedTokenSchema, newUserSchema, tokenInfoSchema, userSch
 import { tokenView, userView } from '../views.js';
 
 const tags = ['users'];
-const userParam = z.object({ user: z.string().openapi({ param: { name: 'user', in: 'path' }, example: 'alice' }) });
-const denied = { 403: { description: 'Admins only', content: { 'application/json': { schema: errorSchema } } } };
+const userParam = z.object({
+  user: z.string().openapi({ param: { name: 'user', in: 'path' }, example: 'alice' }),
+});
+const denied = {
+  403: { description: 'Admins only', content: { 'application/json': { schema: errorSchema } } },
+};
 
 /** People manage their own tokens; admins manage everyone's. */
 function mayManage(actor: User, target: User): void {
@@ -44,7 +48,12 @@ export function userRoutes(app: Api, deps: AppDeps): void {
       path: '/api/users',
       tags,
       summary: 'List users',
-      responses: { 200: { description: 'Users', content: { 'application/json': { schema: z.object({ users: z.array(userSchema) }) } } } },
+      responses: {
+        200: {
+          description: 'Users',
+          content: { 'application/json': { schema: z.object({ users: z.array(userSchema) }) } },
+        },
+      },
     }),
     async (c) => c.json({ users: (await listUsers(deps.db)).map(userView) }, 200),
   );
@@ -125,7 +134,10 @@ export function userRoutes(app: Api, deps: AppDeps): void {
       summary: "A user's API tokens (never the tokens themselves)",
       request: { params: userParam },
       responses: {
-        200: { description: 'Tokens', content: { 'application/json': { schema: z.object({ tokens: z.array(tokenInfoSchema) }) } } },
+        200: {
+          description: 'Tokens',
+          content: { 'application/json': { schema: z.object({ tokens: z.array(tokenInfoSchema) }) } },
+        },
         ...denied,
       },
     }),
@@ -144,9 +156,15 @@ export function userRoutes(app: Api, deps: AppDeps): void {
       summary: 'Issue a new API token (shown once)',
       request: {
         params: userParam,
-        body: { content: { 'application/json': { schema: z.object({ label: z.string().max(100).optional() }) } }, required: false },
+        body: {
+          content: { 'application/json': { schema: z.object({ label: z.string().max(100).optional() }) } },
+          required: false,
+        },
       },
-      responses: { 201: { description: 'The token', content: { 'application/json': { schema: issuedTokenSchema } } }, ...denied },
+      responses: {
+        201: { description: 'The token', content: { 'application/json': { schema: issuedTokenSchema } } },
+        ...denied,
+      },
     }),
     async (c) => {
       const user = await getUser(deps.db, c.req.valid('param').user);

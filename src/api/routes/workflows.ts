@@ -10,21 +10,29 @@ import { runViews, workflowSummaryView, workflowView } from '../views.js';
 const tags = ['workflows'];
 const documentBody = {
   content: {
-    'application/yaml': { schema: z.string().openapi({ description: 'The workflow as YAML (see docs/workflow.md).' }) },
+    'application/yaml': {
+      schema: z.string().openapi({ description: 'The workflow as YAML (see docs/workflow.md).' }),
+    },
     'application/json': { schema: z.record(z.string(), z.unknown()) },
   },
   required: true,
 };
 const errors = {
   401: { description: 'No or bad token', content: { 'application/json': { schema: errorSchema } } },
-  422: { description: 'The document is not valid; every problem is listed with its line and column', content: { 'application/json': { schema: errorSchema } } },
+  422: {
+    description: 'The document is not valid; every problem is listed with its line and column',
+    content: { 'application/json': { schema: errorSchema } },
+  },
 };
-const nameParam = z.object({ name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'release' }) });
+const nameParam = z.object({
+  name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'release' }),
+});
 
 /** Reads a workflow document from the body: YAML unless the content type says JSON. */
 async function readDocument(req: Request): Promise<{ source: string; format: 'yaml' | 'json' }> {
   const source = await req.text();
-  if (source.length > 1_000_000) throw new AppError('payload_too_large', 'A workflow document may be at most 1 MB.');
+  if (source.length > 1_000_000)
+    throw new AppError('payload_too_large', 'A workflow document may be at most 1 MB.');
   const type = req.headers.get('content-type') ?? '';
   return { source, format: type.includes('json') ? 'json' : 'yaml' };
 }
@@ -84,9 +92,13 @@ export function workflowRoutes(app: Api, deps: AppDeps): void {
       const { source, format } = await readDocument(c.req.raw);
       const spec = parseOrThrow(source, format);
       if (spec.name !== name) {
-        throw new AppError('validation_failed', `The document is named ${spec.name} but the URL says ${name}.`, {
-          problems: [{ path: 'name', message: `must be ${name}` }],
-        });
+        throw new AppError(
+          'validation_failed',
+          `The document is named ${spec.name} but the URL says ${name}.`,
+          {
+            problems: [{ path: 'name', message: `must be ${name}` }],
+          },
+        );
       }
       const { workflow, created } = await saveWorkflow(deps.db, source, spec);
       return c.json(workflowView(workflow), created ? 201 : 200);
@@ -103,7 +115,11 @@ export function workflowRoutes(app: Api, deps: AppDeps): void {
       responses: {
         200: {
           description: 'The verdict',
-          content: { 'application/json': { schema: z.object({ valid: z.boolean(), problems: z.array(problemSchema) }) } },
+          content: {
+            'application/json': {
+              schema: z.object({ valid: z.boolean(), problems: z.array(problemSchema) }),
+            },
+          },
         },
       },
     }),
@@ -121,7 +137,12 @@ export function workflowRoutes(app: Api, deps: AppDeps): void {
       tags,
       summary: 'List workflows',
       responses: {
-        200: { description: 'Workflows', content: { 'application/json': { schema: z.object({ workflows: z.array(workflowSummarySchema) }) } } },
+        200: {
+          description: 'Workflows',
+          content: {
+            'application/json': { schema: z.object({ workflows: z.array(workflowSummarySchema) }) },
+          },
+        },
       },
     }),
     async (c) => c.json({ workflows: (await listWorkflows(deps.db)).map(workflowSummaryView) }, 200),
@@ -157,7 +178,8 @@ export function workflowRoutes(app: Api, deps: AppDeps): void {
     async (c) => {
       requireAdmin(c.get('user'), 'delete workflows');
       const { name } = c.req.valid('param');
-      if (!(await deleteWorkflow(deps.db, name))) throw new AppError('not_found', `No workflow named ${name}.`);
+      if (!(await deleteWorkflow(deps.db, name)))
+        throw new AppError('not_found', `No workflow named ${name}.`);
       return c.body(null, 204);
     },
   );

@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import type { Job, Run } from '../client.js';
+import { duration, pad, relativeTime, type Style, statusSymbol, statusWord } from '../render.js';
+import { defineCommand, expectPositionals, jsonOption, printJson, runId, userNames } from './define.js';
+import { approvalCommand, approvalNeeds, decisionText } from './run-text.js';
+
+export const status = defineCommand({
+  name: 'status',
+  usage: 'status <run> [--json]',
+  summary: 'Show a run: its stages and jobs, statuses, reasons, durations and approvals',
+  help: `Options:
+  --json   print the API's JSON
+
+Examples:
+  signoff status 42
+  signoff runs --limit 5     (to find a run's id)`,
+  async run(args, { client, out }) {
+    const { values, positionals } = parseArgs({ args, options: { ...jsonOption }, allowPositionals: true, strict: true });
+    expectPositionals(positionals, 1);
+    const id = runId(positionals[0]);
+    const api = client();
+    const run = await api.get<Run>(`/api/runs/${id}`);
+    if (values.json) {
+      printJson(out, run);
+      return 0;
+    }
+    const names = run.triggered_by ? await userNames(api) : new Map<string, string>();
+    for (const line of runTree(run, out.style, names)) out.print(line);
+    return 0;
+  },
+});
+
+export function runTree(run: Run, style: Style, names: Map<string, string>, now = Date.now()): string[] {
+  const lines: string[] = [];
+  const took = run.duration_ms !== null ? ` ${run.finished_at ? 'in' : 'for'} ${duration(run.duration_ms)}` : '';
+  lines.push(
+    `${style.bold(`Run ${run.id}`)}  ${run.workflow} #${run.number}  ${statusSymbol(run.status, style)} ${statusWord(run.status, style)}${took}`,
+  );
+  if (run.reason) lines.push(`  reason: ${run.reason}`);
+  const by = run.triggered_by ? ` by ${names.get(run.triggered_by) ?? run.triggered_by}` : '';
+  lines.push(`  started ${relativeTime(run.started_at ?? run.created_at, now)}${by}`);
+  const params = Object.entries(run.params);
+  if (params.length > 0) lines.push(`  params: ${params.map(([key, value]) => `${key}=${value}`).join(', ')}`);
+  lines.push(`  ${style.dim(run.url)}`);
+
+  const width = Math.max(0, ...run.stages.flatMap((stage) => stage.jobs.map((job) => job.name.length)));
+  for (const stage of run.stages) {
+    lines.push('');
+    lines.push(`${statusSymbol(stage.status, style)} ${style.bold(stage.name)}`);
+    for (const job of stage.jobs) lines.push(...jobLines(run, job, width, style, now));
+  }
+  return lines;
+}
+
+function jobLines(run: Run, job: Job, width: number, style: Style, now: number): string[] {
+  const took = job.duration_ms !== null && job.status !== 'skipped' ? `  ${duration(job.duration_ms)}` : '';
+  const lines = [`    ${statusSymbol(job.status, style)} ${pad(job.name, width)}  ${statusWord(job.status, style)}${took}`];
+  const detail = (text: string) => lines.push(`        ${text}`);
+  if (job.reason) detail(style.dim(job.reason));
+  const approval = job.approval;
+  if (approval) {
+    if (approval.description) detail(`"${approval.description}"`);
+    detail(`approvers: ${approvalNeeds(approval)}`);
+    for (const decision of approval.decisions) detail(`${statusSymbol(decision.decision === 'approve' ? 'approved' : 'rejected', style)} ${decisionText(decision, style, now)}`);
+    if (approval.status === 'pending') {
+      const outcome = approval.timeout_outcome === 'approve' ? 'approved' : 'rejected';
+      detail(`deadline ${relativeTime(approval.deadline, now)} (then ${outcome} automatically)`);
+      detail(`decide with: ${approvalCommand(run, job)}  or  ${approvalCommand(run, job, 'reject')}`);
+    }
+  }
+  return lines;
+}

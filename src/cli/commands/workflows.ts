@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+import type { WorkflowSummary } from '../client.js';
+import { relativeTime, table } from '../render.js';
+import { defineCommand, expectPositionals, jsonOption, printJson } from './define.js';
+
+export const workflows = defineCommand({
+  name: 'workflows',
+  usage: 'workflows [--json]',
+  summary: 'List workflows',
+  help: `Options:
+  --json   print the API's JSON
+
+Add or change one with: signoff apply -f workflow.yaml`,
+  async run(args, { client, out }) {
+    const { values, positionals } = parseArgs({ args, options: { ...jsonOption }, allowPositionals: true, strict: true });
+    expectPositionals(positionals, 0);
+    const body = await client().get<{ workflows: WorkflowSummary[] }>('/api/workflows');
+    if (values.json) {
+      printJson(out, body);
+      return 0;
+    }
+    const now = Date.now();
+    const rows = body.workflows.map((workflow) => [
+      workflow.name,
+      String(workflow.version),
+      workflow.stages.map((stage) => stage.name).join(' → '),
+      relativeTime(workflow.updated_at, now),
+    ]);
+    out.print(table(['name', 'version', 'stages', 'updated'], rows, out.style, 'no workflows yet; add one with `signoff apply -f workflow.yaml`'));
+    return 0;
+  },
+});

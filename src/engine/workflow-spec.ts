@@ -1,0 +1,494 @@
+// The workflow document: what an author writes (YAML or JSON, snake_case) and the complete value the engine
+// receives after parsing (defaults applied, durations in milliseconds). The zod model is the single source of
+// truth: the parser, the REST API, docs/workflow.schema.json and docs/workflow.md all follow from it.
+import type { Template } from 'liquidjs';
+import { z } from 'zod';
+import { formatDuration, parseDuration } from './duration.js';
+import { createLiquid } from './template.js';
+
+// Names end up in URLs, CLI arguments and `jobs.<name>` template references, so they stay lowercase and
+// free of characters that need quoting anywhere.
+const namePattern = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+// Param names and env keys are read as Liquid variables and shell variables, so they must be identifiers.
+const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// RFC 9110 token characters.
+const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const userNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function name(label: string, description: string) {
+  return z
+    .string()
+    .regex(namePattern, {
+      error: `${label} must be 1 to 63 characters of a-z, 0-9, _ and -, starting with a letter or digit`,
+    })
+    .describe(description);
+}
+
+function identifier(label: string) {
+  return z.string().regex(identifierPattern, {
+    error: `${label} must start with a letter or _ and contain only letters, digits and _`,
+  });
+}
+
+// YAML turns `1.0`, `8080` and `true` into numbers and booleans; where we expect text we take them as text.
+// (The parser goes further and keeps the exact source spelling, so `1.10` stays "1.10" instead of "1.1".)
+const text = z.union([z.string(), z.number(), z.boolean()]).transform((value) => String(value));
+
+/** A string rendered with Liquid at run time; `parseWorkflow` checks its syntax and the variables it reads. */
+function template(description: string) {
+  return z.string().describe(`${description} Liquid template.`);
+}
+
+interface DurationOptions {
+  label: string;
+  default: string;
+  min: number;
+  max: number;
+}
+
+function durationText({ label, min, max }: DurationOptions) {
+  return (value: string | number, ctx: z.RefinementCtx): number => {
+    const ms = typeof value === 'number' ? value * 60_000 : parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${label} must be a duration like 30m, 2h or 1h30m` });
+      return z.NEVER;
+    }
+    if (ms < min || ms > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${label} must be between ${formatDuration(min)} and ${formatDuration(max)}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  };
+}
+
+/** Written as `30m`, `2h`, `1h30m`, `1d`; parsed to milliseconds. */
+function duration(options: DurationOptions, description: string) {
+  return z
+    .string()
+    .transform(durationText(options))
+    .prefault(options.default)
+    .describe(
+      `${description} A duration such as 30m, 2h or 1h30m, from ${formatDuration(options.min)} to ` +
+        `${formatDuration(options.max)}; default ${options.default}. Parsed to milliseconds.`,
+    );
+}
+
+/** Like `duration`, but a bare number means minutes, as in Zadig's approval `timeout`. */
+function durationOrMinutes(options: DurationOptions, description: string) {
+  return z
+    .union([z.string(), z.number()])
+    .transform(durationText(options))
+    .prefault(options.default)
+    .describe(
+      `${description} A duration such as 30m, 2h or 1d, from ${formatDuration(options.min)} to ` +
+        `${formatDuration(options.max)}; a bare number means minutes (Zadig compatible); default ` +
+        `${options.default}. Parsed to milliseconds.`,
+    );
+}
+
+export const paramSchema = z
+  .strictObject({
+    name: identifier('param name').describe('Name the templates use: `{{ params.<name> }}`. Unique.'),
+    default: text
+      .optional()
+      .describe('Value used when a run does not set this param. Numbers and booleans are taken as text.'),
+    required: z
+      .boolean()
+      .default(false)
+      .describe('When true, a run must end up with a non-empty value (given, or from `default`).'),
+    description: z.string().optional().describe('Shown to whoever starts a run.'),
+  })
+  .describe('An input a run can set; read in templates as `{{ params.<name> }}`.');
+
+export const shellSpecSchema = z
+  .strictObject({
+    script: z
+      .string()
+      .regex(/\S/, { error: 'script must not be empty' })
+      .describe('The commands to run. Liquid template; every value it prints is shell-quoted.'),
+    shell: z.enum(['sh', 'bash']).default('sh').describe('Interpreter for `script`; default sh.'),
+    env: z
+      .record(identifier('env name'), text)
+      .default({})
+      .describe('Extra environment variables. Values are Liquid templates; numbers are taken as text.'),
+    timeout: duration(
+      { label: 'timeout', default: '1h', min: 1_000, max: 86_400_000 },
+      'The job fails with status timeout when the script runs longer.',
+    ),
+    working_directory: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Directory the script starts in, relative to the run workspace.'),
+  })
+  .describe('Runs a script.');
+
+export const nativeApprovalSpecSchema = z
+  .strictObject({
+    type: z
+      .literal('native')
+      .describe('Where approvers decide. `native`: in the Signoff console, CLI or API.'),
+    approvers: z
+      .array(
+        z.string().refine((value) => emailPattern.test(value) || userNamePattern.test(value), {
+          error: 'each approver must be a Signoff user name or an email address',
+        }),
+      )
+      .min(1)
+      .max(50)
+      .describe('Who may decide: Signoff user names or email addresses, 1 to 50, no duplicates.'),
+    // The real upper bound, the number of approvers, is checked with the whole spec in view (checkApprovers).
+    needed_approvers: z
+      .number()
+      .int({ error: 'needed_approvers must be a whole number' })
+      .min(1, { error: 'needed_approvers must be at least 1' })
+      .max(50, { error: 'needed_approvers must be at most 50' })
+      .default(1)
+      .describe('How many approvals pass the job, from 1 to the number of approvers; default 1.'),
+    timeout: durationOrMinutes(
+      { label: 'timeout', default: '1h', min: 60_000, max: 30 * 86_400_000 },
+      'How long to wait for decisions before `timeout_outcome` applies.',
+    ),
+    timeout_outcome: z
+      .enum(['reject', 'approve'])
+      .default('reject')
+      .describe('What happens when the timeout passes without enough decisions; default reject.'),
+    description: template('What the approvers are asked; shown with the request.').optional(),
+  })
+  .describe('Approval decided in Signoff itself.');
+
+// One branch per place approvals are decided; feishu, lark, dingtalk and wecom join this union.
+export const approvalSpecSchema = z.discriminatedUnion('type', [nativeApprovalSpecSchema]);
+
+export const webhookSpecSchema = z
+  .strictObject({
+    channel: z.literal('webhook').describe('`webhook`: a JSON POST to `url`.'),
+    url: z
+      .string()
+      .refine(isWebhookUrl, {
+        error: 'url must be an http(s) URL, or a template such as "{{ secrets.ops_hook }}"',
+      })
+      .describe('Where to POST: an http(s) URL, or a Liquid template (such as `{{ secrets.ops_hook }}`).'),
+    secret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'When set, each POST carries `X-Signoff-Signature: sha256=<hex HMAC-SHA256 of the body>`. Liquid ' +
+          'template, so it can come from a secret: `{{ secrets.ops_hook_key }}`.',
+      ),
+    title: template('Message title.').optional(),
+    content: template('Message body.').optional(),
+    headers: z
+      .record(
+        z.string().regex(headerNamePattern, { error: 'header name must be a valid HTTP header name' }),
+        text,
+      )
+      .default({})
+      .describe('Extra HTTP headers. Values are Liquid templates.'),
+  })
+  .describe('Posts a JSON message to a URL.');
+
+// One branch per channel; IM group messages and mail join this union.
+export const notificationSpecSchema = z.discriminatedUnion('channel', [webhookSpecSchema]);
+
+function isWebhookUrl(value: string): boolean {
+  if (value.includes('{{') || value.includes('{%')) return true;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+const jobName = () =>
+  name('job name', 'Unique across the whole workflow; templates read `{{ jobs.<name> }}`.');
+
+export const shellJobSchema = z
+  .strictObject({ name: jobName(), type: z.literal('shell').describe('Job kind.'), spec: shellSpecSchema })
+  .describe('Runs a script; passes when it exits with 0.');
+
+export const approvalJobSchema = z
+  .strictObject({
+    name: jobName(),
+    type: z.literal('approval').describe('Job kind.'),
+    spec: approvalSpecSchema,
+  })
+  .describe('Waits for people to approve or reject.');
+
+export const notificationJobSchema = z
+  .strictObject({
+    name: jobName(),
+    type: z.literal('notification').describe('Job kind.'),
+    spec: notificationSpecSchema,
+  })
+  .describe('Sends a message.');
+
+export const jobSchema = z.discriminatedUnion('type', [
+  shellJobSchema,
+  approvalJobSchema,
+  notificationJobSchema,
+]);
+
+export const stageSchema = z
+  .strictObject({
+    name: name('stage name', 'Unique among the stages.'),
+    jobs: z.array(jobSchema).min(1).describe('Run in parallel; the stage passes when every job passes.'),
+  })
+  .describe('A group of jobs; stages run one after another.');
+
+export const workflowSchema = z
+  .strictObject({
+    name: name('workflow name', 'Identifies the workflow in URLs and on the command line.'),
+    description: z.string().optional().describe('Shown in the console and CLI listings.'),
+    params: z.array(paramSchema).default([]).describe('Inputs a run can set.'),
+    stages: z
+      .array(stageSchema)
+      .min(1)
+      .describe('Run in order; a stage starts when the previous one passed.'),
+  })
+  // `when` makes the cross-field checks run even when a field elsewhere is wrong, so an author sees every
+  // problem in one round. The value may therefore be partly invalid, and checkWorkflow reads it as unknown.
+  .superRefine((value, ctx) => checkWorkflow(value, ctx), { when: () => true })
+  .meta({
+    title: 'Signoff workflow',
+    description: 'Stages of jobs (shell, approval, notification). See docs/workflow.md.',
+  });
+
+/** The complete workflow handed to the engine: defaults applied, every `timeout` in milliseconds. */
+export type Workflow = z.output<typeof workflowSchema>;
+/** The workflow as an author may write it (optional fields, durations as text). */
+export type WorkflowInput = z.input<typeof workflowSchema>;
+export type Param = z.output<typeof paramSchema>;
+export type Stage = z.output<typeof stageSchema>;
+export type Job = z.output<typeof jobSchema>;
+export type ShellJob = z.output<typeof shellJobSchema>;
+export type ApprovalJob = z.output<typeof approvalJobSchema>;
+export type NotificationJob = z.output<typeof notificationJobSchema>;
+
+/** docs/workflow.schema.json: what authors write (the input side), for editors and external tools. */
+export function workflowJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(workflowSchema, { target: 'draft-2020-12', io: 'input' });
+}
+
+// ---- checks that need more than one field in view ----
+
+/** The roots the engine provides to every template. */
+export const templateRoots = ['params', 'run', 'jobs', 'secrets'] as const;
+
+// The same options as the engine's renderer (src/engine/template.ts), so what passes here renders there:
+// in particular an unknown filter is an error rather than silently skipped.
+const liquid = createLiquid();
+
+type Path = (string | number)[];
+type Ctx = z.RefinementCtx;
+
+function checkWorkflow(value: unknown, ctx: Ctx): void {
+  if (!isRecord(value)) return;
+  const params = Array.isArray(value.params) ? value.params : [];
+  const stages = Array.isArray(value.stages) ? value.stages : [];
+
+  const paramNames = uniqueNames(
+    params,
+    ['params'],
+    ctx,
+    (name, first) => `param \`${name}\` is already declared at ${first}; param names must be unique`,
+  );
+  uniqueNames(
+    stages,
+    ['stages'],
+    ctx,
+    (name, first) => `stage name \`${name}\` is already used by ${first}; stage names must be unique`,
+  );
+
+  // Jobs are addressed by name across the whole workflow, so uniqueness is workflow-wide.
+  const jobStage = new Map<string, number>();
+  const jobs: { job: Record<string, unknown>; path: Path; stage: number }[] = [];
+  stages.forEach((stage, stageIndex) => {
+    if (!isRecord(stage) || !Array.isArray(stage.jobs)) return;
+    stage.jobs.forEach((job, jobIndex) => {
+      if (isRecord(job))
+        jobs.push({ job, path: ['stages', stageIndex, 'jobs', jobIndex], stage: stageIndex });
+    });
+  });
+  const firstJobPath = new Map<string, Path>();
+  for (const { job, path, stage } of jobs) {
+    if (typeof job.name !== 'string') continue;
+    const first = firstJobPath.get(job.name);
+    if (first) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'name'],
+        message: `job name \`${job.name}\` is already used by ${formatPath(first)}; job names must be unique across the workflow`,
+      });
+    } else {
+      firstJobPath.set(job.name, path);
+      jobStage.set(job.name, stage);
+    }
+  }
+
+  for (const { job, path, stage } of jobs) {
+    if (!isRecord(job.spec)) continue;
+    const specPath = [...path, 'spec'];
+    if (job.type === 'approval') checkApprovers(job.spec, specPath, ctx);
+    for (const [field, source] of templateFields(job.type, job.spec)) {
+      checkTemplate(source, [...specPath, ...field], { params: paramNames, jobStage, stage }, ctx);
+    }
+  }
+}
+
+/** Reports every repeated `name` in `items`; returns the set of names seen. */
+function uniqueNames(
+  items: unknown[],
+  path: Path,
+  ctx: Ctx,
+  message: (name: string, first: string) => string,
+): Set<string> {
+  const first = new Map<string, number>();
+  items.forEach((item, index) => {
+    if (!isRecord(item) || typeof item.name !== 'string') return;
+    const seen = first.get(item.name);
+    if (seen === undefined) first.set(item.name, index);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, index, 'name'],
+        message: message(item.name, formatPath([...path, seen])),
+      });
+  });
+  return new Set(first.keys());
+}
+
+function checkApprovers(spec: Record<string, unknown>, path: Path, ctx: Ctx): void {
+  if (!Array.isArray(spec.approvers)) return;
+  const approvers = spec.approvers;
+  // Case-insensitive: e-mail addresses are, and `Alice` next to `alice` is a mistake either way.
+  const seen = new Set<string>();
+  approvers.forEach((approver, index) => {
+    if (typeof approver !== 'string') return;
+    const key = approver.toLowerCase();
+    if (seen.has(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, 'approvers', index],
+        message: `approver \`${approver}\` is listed twice; list each approver once`,
+      });
+    }
+    seen.add(key);
+  });
+  const needed = spec.needed_approvers;
+  // Outside 1..50 the field's own check has spoken, and with no approvers the `approvers` problem says what
+  // to fix; repeating either here would only add noise.
+  if (typeof needed === 'number' && needed <= 50 && approvers.length > 0 && needed > approvers.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'needed_approvers'],
+      message: `needed_approvers must be between 1 and ${approvers.length} (the number of approvers)`,
+    });
+  }
+}
+
+/** The Liquid-templated fields of one job spec, as [path under spec, source]. */
+function templateFields(type: unknown, spec: Record<string, unknown>): [Path, unknown][] {
+  const mapValues = (key: string): [Path, unknown][] =>
+    isRecord(spec[key]) ? Object.entries(spec[key]).map(([name, value]) => [[key, name], value]) : [];
+  const fields = (...keys: string[]): [Path, unknown][] => keys.map((key) => [[key], spec[key]]);
+  switch (type) {
+    case 'shell':
+      return [...fields('script'), ...mapValues('env')];
+    case 'approval':
+      return fields('description');
+    case 'notification':
+      return [...fields('url', 'secret', 'title', 'content'), ...mapValues('headers')];
+    default:
+      return [];
+  }
+}
+
+interface TemplateScope {
+  params: Set<string>;
+  jobStage: Map<string, number>;
+  stage: number;
+}
+
+function checkTemplate(source: unknown, path: Path, scope: TemplateScope, ctx: Ctx): void {
+  if (typeof source !== 'string' || !(source.includes('{{') || source.includes('{%'))) return;
+  const field = formatField(path);
+  let parsed: Template[];
+  try {
+    parsed = liquid.parse(source);
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `${field} is not a valid Liquid template: ${liquidMessage(error)}`,
+    });
+    return;
+  }
+  const reported = new Set<string>();
+  const report = (key: string, message: string) => {
+    if (reported.has(key)) return;
+    reported.add(key);
+    ctx.addIssue({ code: 'custom', path, message });
+  };
+  // `partials: false`: analysis must never read files named by an `{% include %}` in user text.
+  for (const segments of liquid.globalVariableSegmentsSync(parsed, { partials: false })) {
+    const [root, member] = segments;
+    if (typeof root !== 'string') continue;
+    if (!(templateRoots as readonly string[]).includes(root)) {
+      report(root, `unknown variable \`${root}\` in ${field}; use params, run, jobs or secrets`);
+    } else if (root === 'params' && typeof member === 'string' && !scope.params.has(member)) {
+      const declared = [...scope.params].join(', ');
+      report(
+        `params.${member}`,
+        `\`params.${member}\` in ${field} is not a declared param; ` +
+          (declared ? `declared params: ${declared}` : 'declare it under params'),
+      );
+    } else if (root === 'jobs' && typeof member === 'string') {
+      const stage = scope.jobStage.get(member);
+      if (stage === undefined) {
+        report(`jobs.${member}`, `\`jobs.${member}\` in ${field} is not a job of this workflow`);
+      } else if (stage >= scope.stage) {
+        report(
+          `jobs.${member}`,
+          `\`jobs.${member}\` in ${field} runs in the same or a later stage, so it has no result yet; ` +
+            'refer only to jobs of earlier stages',
+        );
+      }
+    }
+  }
+}
+
+// liquidjs says `output "{{ x" not closed, line:1, col:1`; the position is inside the template, not the file.
+function liquidMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const match = /^(.*), line:(\d+), col:(\d+)$/s.exec(message);
+  return match ? `${match[1]} (template line ${match[2]}, column ${match[3]})` : message;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function formatField(path: Path): string {
+  const last = path.at(-1);
+  const parent = path.at(-2);
+  return parent === 'env' || parent === 'headers' ? `${parent}.${String(last)}` : String(last);
+}
+
+/** `stages[0].jobs[1].spec.env.GOOS`; keys that are not identifiers are quoted: `headers["X-Team"]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else if (typeof segment === 'string' && identifierPattern.test(segment))
+      text += text ? `.${segment}` : segment;
+    else text += `[${JSON.stringify(String(segment))}]`;
+  }
+  return text;
+}
