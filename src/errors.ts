@@ -10,6 +10,7 @@ export const errorCodes = {
   not_found: { status: 404, retryable: false },
   conflict: { status: 409, retryable: false },
   payload_too_large: { status: 413, retryable: false },
+  unsupported_media_type: { status: 415, retryable: false },
   // the server or something it depends on
   internal: { status: 500, retryable: false },
   unavailable: { status: 503, retryable: true },

@@ -1,5 +1,6 @@
 // The HTTP application (Hono). It never listens by itself: server.ts serves it, tests call app.request.
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
 import type { Engine } from '../engine/engine.js';
 import { AppError, errorBody, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -22,14 +23,28 @@ export interface AppDeps {
 
 export type Api = OpenAPIHono<{ Variables: AuthVariables }>;
 
+/** Hono and the OpenAPI validator throw HTTPExceptions for bodies they cannot read: say what to send. */
+function fromHttpException(error: unknown): AppError | undefined {
+  if (!(error instanceof HTTPException)) return undefined;
+  if (error.status === 413) return new AppError('payload_too_large', 'The request body is too large.');
+  if (error.status === 415) {
+    return new AppError(
+      'unsupported_media_type',
+      'Send this body as JSON, with the header content-type: application/json.',
+    );
+  }
+  if (error.status === 400)
+    return new AppError('bad_request', `The request body is not valid JSON: ${error.message}.`);
+  return undefined;
+}
+
 export function createApp(deps: AppDeps): Api {
   const app: Api = new OpenAPIHono({ defaultHook: validationHook });
 
   app.onError((error, c) => {
     if (isAppError(error)) return c.json(errorBody(error), error.status as 400);
-    if ((error as { status?: number }).status === 413) {
-      return c.json(errorBody(new AppError('payload_too_large', 'The request body is too large.')), 413);
-    }
+    const known = fromHttpException(error);
+    if (known) return c.json(errorBody(known), known.status as 400);
     deps.log.error({ err: error, path: c.req.path }, 'request failed');
     return c.json(
       errorBody(new AppError('internal', 'Something went wrong on the server; the log has details.')),

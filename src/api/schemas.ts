@@ -177,10 +177,9 @@ export const decideSchema = z
   })
   .openapi('DecisionRequest');
 
+/** Ids are PostgreSQL integers; a larger number cannot name anything. */
+export const idNumber = z.coerce.number().int().positive().max(2_147_483_647);
+
 export const runIdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: 'id', in: 'path' }, example: 42 }),
+  id: idNumber.openapi({ param: { name: 'id', in: 'path' }, example: 42 }),
 });

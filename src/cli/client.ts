@@ -41,7 +41,9 @@ export interface ClientConfig {
 /** Reads SIGNOFF_URL and SIGNOFF_TOKEN once; every problem is reported at once. */
 export function readClientConfig(env: Record<string, string | undefined>): ClientConfig {
   const present = Object.fromEntries(
-    Object.entries(env).filter(([key, value]) => key.startsWith('SIGNOFF_') && value !== undefined && value.trim() !== ''),
+    Object.entries(env).filter(
+      ([key, value]) => key.startsWith('SIGNOFF_') && value !== undefined && value.trim() !== '',
+    ),
   );
   const result = envSchema.safeParse(present);
   if (!result.success) {
@@ -129,7 +131,10 @@ export class SignoffClient {
           '`signoff serve` starts for the first time; an admin can give you one with `signoff users add` or `signoff tokens add`.',
       );
     }
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.token}`,
+      accept: 'application/json',
+    };
     let body: string | undefined;
     if (options.raw) {
       headers['content-type'] = options.raw.contentType;
@@ -155,7 +160,9 @@ export class SignoffClient {
     const parsed = parseJson(text);
     if (!response.ok) throw this.apiError(response, parsed, text);
     if (text !== '' && parsed === undefined) {
-      throw new Error(`${method} ${target} answered something that is not JSON; is SIGNOFF_URL (${this.url}) a Signoff server?`);
+      throw new Error(
+        `${method} ${target} answered something that is not JSON; is SIGNOFF_URL (${this.url}) a Signoff server?`,
+      );
     }
     return { status: response.status, body: parsed as T };
   }
@@ -163,18 +170,27 @@ export class SignoffClient {
   private transportError(error: unknown, signal: AbortSignal | undefined): Error {
     if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new Error('aborted');
     const name = (error as { name?: string }).name;
-    if (name === 'TimeoutError') return new UnreachableError(`The Signoff server at ${this.url} did not answer within 30s.`);
+    if (name === 'TimeoutError')
+      return new UnreachableError(`The Signoff server at ${this.url} did not answer within 30s.`);
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const code = cause?.code ?? '';
-    if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
-      return new UnreachableError(`no Signoff server at ${this.url}; start one with \`signoff serve\` or set SIGNOFF_URL`);
+    if (
+      ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EHOSTUNREACH', 'ENETUNREACH'].includes(
+        code,
+      )
+    ) {
+      return new UnreachableError(
+        `no Signoff server at ${this.url}; start one with \`signoff serve\` or set SIGNOFF_URL`,
+      );
     }
     const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
     return new UnreachableError(`Could not reach the Signoff server at ${this.url}: ${detail}`);
   }
 
   private apiError(response: Response, parsed: unknown, text: string): ApiError {
-    const error = (parsed as { error?: { code?: unknown; message?: unknown; problems?: unknown } } | undefined)?.error;
+    const error = (
+      parsed as { error?: { code?: unknown; message?: unknown; problems?: unknown } } | undefined
+    )?.error;
     if (!error || typeof error.message !== 'string') {
       const excerpt = text.trim().slice(0, 200);
       return new ApiError(
@@ -187,7 +203,12 @@ export class SignoffClient {
     let message = error.message;
     if (response.status === 401) message += ' Check SIGNOFF_TOKEN.';
     if (problems.length > 0) message = [message, ...formatProblems(problems)].join('\n');
-    return new ApiError(message, response.status, typeof error.code === 'string' ? error.code : 'unknown', problems);
+    return new ApiError(
+      message,
+      response.status,
+      typeof error.code === 'string' ? error.code : 'unknown',
+      problems,
+    );
   }
 }
 

@@ -125,7 +125,8 @@ export function relativeTime(iso: string | null | undefined, now: number = Date.
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape sequences we add.
 const ansi = /\u001b\[[0-9;]*m/g;
-const wide = /\p{Emoji_Presentation}|[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u;
+const wide =
+  /\p{Emoji_Presentation}|[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/u;
 
 /** Columns a terminal gives the text: escape sequences take none, emoji and CJK take two. */
 export function displayWidth(text: string): number {

@@ -91,7 +91,7 @@ export async function listRuns(db: Queryable, filter: RunFilter = {}): Promise<R
   const params: unknown[] = [];
   if (filter.workflow) where.push(`workflow_name = $${params.push(filter.workflow)}`);
   if (filter.status) where.push(`status = $${params.push(filter.status)}`);
-  if (filter.before) where.push(`id < $${params.push(filter.before)}`);
+  if (filter.before !== undefined) where.push(`id < $${params.push(filter.before)}`);
   const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
   return db.query<RunRecord>(
     `select * from runs ${where.length ? `where ${where.join(' and ')}` : ''} order by id desc limit ${limit}`,

@@ -3,7 +3,7 @@ import { AppError } from '../../errors.js';
 import { type ApprovalRecord, decisionsOf, findApproval, listApprovals } from '../../store/approvals.js';
 import type { Queryable } from '../../store/db.js';
 import type { Api, AppDeps } from '../app.js';
-import { approvalSchema, decideSchema, errorSchema } from '../schemas.js';
+import { approvalSchema, decideSchema, errorSchema, idNumber } from '../schemas.js';
 import { approvalView } from '../views.js';
 
 const tags = ['approvals'];
@@ -57,13 +57,7 @@ export function approvalRoutes(app: Api, deps: AppDeps): void {
       tags,
       summary: 'Approve or reject',
       request: {
-        params: z.object({
-          id: z.coerce
-            .number()
-            .int()
-            .positive()
-            .openapi({ param: { name: 'id', in: 'path' } }),
-        }),
+        params: z.object({ id: idNumber.openapi({ param: { name: 'id', in: 'path' } }) }),
         body: { content: { 'application/json': { schema: decideSchema } }, required: true },
       },
       responses: {

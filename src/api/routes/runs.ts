@@ -8,6 +8,7 @@ import {
   approvalSchema,
   decideSchema,
   errorSchema,
+  idNumber,
   logChunkSchema,
   runIdParam,
   runSchema,
@@ -35,11 +36,7 @@ export function runRoutes(app: Api, deps: AppDeps): void {
           workflow: z.string().optional(),
           status: z.enum(runStatuses).optional(),
           limit: z.coerce.number().int().min(1).max(500).optional(),
-          before: z.coerce
-            .number()
-            .int()
-            .optional()
-            .openapi({ description: 'Only runs with a smaller id (paging).' }),
+          before: idNumber.optional().openapi({ description: 'Only runs with a smaller id (paging).' }),
         }),
       },
       responses: {
@@ -138,7 +135,10 @@ export function runRoutes(app: Api, deps: AppDeps): void {
       summary: "The run's job logs (all jobs, or one with ?job=); poll with ?after=<last id> to follow",
       request: {
         params: runIdParam,
-        query: z.object({ job: z.string().optional(), after: z.coerce.number().int().min(0).optional() }),
+        query: z.object({
+          job: z.string().optional(),
+          after: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
+        }),
       },
       responses: {
         200: {

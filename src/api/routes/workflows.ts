@@ -1,9 +1,10 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute, type RouteConfig, z } from '@hono/zod-openapi';
+import type { Context, HonoRequest } from 'hono';
 import { parseWorkflow } from '../../engine/parse-workflow.js';
 import { AppError } from '../../errors.js';
 import { deleteWorkflow, getWorkflow, listWorkflows, saveWorkflow } from '../../store/workflows.js';
 import type { Api, AppDeps } from '../app.js';
-import { requireAdmin } from '../auth.js';
+import { type AuthVariables, requireAdmin } from '../auth.js';
 import { errorSchema, problemSchema, runSchema, workflowSchema, workflowSummarySchema } from '../schemas.js';
 import { runViews, workflowSummaryView, workflowView } from '../views.js';
 
@@ -29,11 +30,11 @@ const nameParam = z.object({
 });
 
 /** Reads a workflow document from the body: YAML unless the content type says JSON. */
-async function readDocument(req: Request): Promise<{ source: string; format: 'yaml' | 'json' }> {
+async function readDocument(req: HonoRequest): Promise<{ source: string; format: 'yaml' | 'json' }> {
   const source = await req.text();
   if (source.length > 1_000_000)
     throw new AppError('payload_too_large', 'A workflow document may be at most 1 MB.');
-  const type = req.headers.get('content-type') ?? '';
+  const type = req.header('content-type') ?? '';
   return { source, format: type.includes('json') ? 'json' : 'yaml' };
 }
 
@@ -51,8 +52,24 @@ function parseOrThrow(source: string, format: 'yaml' | 'json') {
   return result.workflow;
 }
 
+/**
+ * Routes whose body is a workflow document are documented in OpenAPI but not validated by it: the
+ * document's own parser reports every problem with its line and column, which a generic JSON check
+ * would pre-empt with a bare "malformed JSON".
+ */
+function documented(
+  app: Api,
+  route: RouteConfig,
+  handler: (c: Context<{ Variables: AuthVariables }>) => Promise<Response>,
+): void {
+  app.openAPIRegistry.registerPath(route);
+  const path = route.path.replace(/\{(\w+)\}/g, ':$1');
+  app.on(route.method.toUpperCase(), path, handler);
+}
+
 export function workflowRoutes(app: Api, deps: AppDeps): void {
-  app.openapi(
+  documented(
+    app,
     createRoute({
       method: 'post',
       path: '/api/workflows',
@@ -67,13 +84,14 @@ export function workflowRoutes(app: Api, deps: AppDeps): void {
     }),
     async (c) => {
       requireAdmin(c.get('user'), 'change workflows');
-      const { source, format } = await readDocument(c.req.raw);
+      const { source, format } = await readDocument(c.req);
       const { workflow, created } = await saveWorkflow(deps.db, source, parseOrThrow(source, format));
       return c.json(workflowView(workflow), created ? 201 : 200);
     },
   );
 
-  app.openapi(
+  documented(
+    app,
     createRoute({
       method: 'put',
       path: '/api/workflows/{name}',
@@ -88,8 +106,8 @@ export function workflowRoutes(app: Api, deps: AppDeps): void {
     }),
     async (c) => {
       requireAdmin(c.get('user'), 'change workflows');
-      const { name } = c.req.valid('param');
-      const { source, format } = await readDocument(c.req.raw);
+      const name = c.req.param('name')!;
+      const { source, format } = await readDocument(c.req);
       const spec = parseOrThrow(source, format);
       if (spec.name !== name) {
         throw new AppError(
@@ -105,7 +123,8 @@ export function workflowRoutes(app: Api, deps: AppDeps): void {
     },
   );
 
-  app.openapi(
+  documented(
+    app,
     createRoute({
       method: 'post',
       path: '/api/workflows/validate',
@@ -124,7 +143,7 @@ export function workflowRoutes(app: Api, deps: AppDeps): void {
       },
     }),
     async (c) => {
-      const { source, format } = await readDocument(c.req.raw);
+      const { source, format } = await readDocument(c.req);
       const result = parseWorkflow(source, format);
       return c.json({ valid: result.ok, problems: result.ok ? [] : result.problems }, 200);
     },

@@ -5,7 +5,7 @@ import { defineCommand, expectPositionals, jsonOption, printJson, UsageError } f
 
 export const apply = defineCommand({
   name: 'apply',
-  usage: 'apply -f <workflow.yaml> [-f more.yaml ...] [--json]',
+  usage: 'apply -f <workflow.yaml>',
   summary: 'Create a workflow, or replace the one with the same name',
   help: `Options:
   -f, --file <path>   the workflow document: YAML, or JSON when the name ends in .json; - reads stdin
@@ -26,8 +26,10 @@ Examples:
     });
     expectPositionals(positionals, 0);
     const files = values.file ?? [];
-    if (files.length === 0) throw new UsageError('say which file to apply: -f workflow.yaml (or -f - for stdin)');
-    if (files.filter((file) => file === '-').length > 1) throw new UsageError('stdin (-f -) can be read only once');
+    if (files.length === 0)
+      throw new UsageError('say which file to apply: -f workflow.yaml (or -f - for stdin)');
+    if (files.filter((file) => file === '-').length > 1)
+      throw new UsageError('stdin (-f -) can be read only once');
     const api = client();
     const saved: Workflow[] = [];
     let failures = 0;
@@ -41,7 +43,9 @@ Examples:
         });
         saved.push(body);
         if (!values.json) {
-          out.print(`workflow ${body.name} ${status === 201 ? 'created' : 'updated'} (version ${body.version})`);
+          out.print(
+            `workflow ${body.name} ${status === 201 ? 'created' : 'updated'} (version ${body.version})`,
+          );
         }
       } catch (error) {
         if (!(error instanceof ApiError) || error.problems.length === 0) throw error;

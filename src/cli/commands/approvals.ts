@@ -7,7 +7,7 @@ const statuses = ['pending', 'approved', 'rejected', 'timeout', 'cancelled', 'al
 
 export const approvals = defineCommand({
   name: 'approvals',
-  usage: 'approvals [--status S] [--json]',
+  usage: 'approvals [--status S]',
   summary: 'List approvals waiting for a decision, soonest deadline first',
   help: `Options:
   --status <status>   ${statuses.join(', ')} (default pending)
@@ -25,7 +25,9 @@ Decide one with: signoff approve <run> <job>   or   signoff reject <run> <job>`,
     if (values.status !== undefined && !statuses.includes(values.status)) {
       throw new UsageError(`--status ${values.status}: use one of ${statuses.join(', ')}`);
     }
-    const body = await client().get<{ approvals: Approval[] }>('/api/approvals', { query: { status: values.status } });
+    const body = await client().get<{ approvals: Approval[] }>('/api/approvals', {
+      query: { status: values.status },
+    });
     if (values.json) {
       printJson(out, body);
       return 0;
@@ -38,10 +40,24 @@ Decide one with: signoff approve <run> <job>   or   signoff reject <run> <job>`,
       approval.job,
       ...(pendingOnly ? [] : [statusLabel(approval.status, out.style)]),
       `${approval.approvers.map((approver) => approver.name).join(', ')} (${approval.needed} needed)`,
-      approval.decisions.map((decision) => `${decision.user_name} ${decision.decision === 'approve' ? 'approved' : 'rejected'}`).join(', ') || '—',
-      approval.status === 'pending' ? relativeTime(approval.deadline, now) : relativeTime(approval.decided_at, now),
+      approval.decisions
+        .map(
+          (decision) => `${decision.user_name} ${decision.decision === 'approve' ? 'approved' : 'rejected'}`,
+        )
+        .join(', ') || '—',
+      approval.status === 'pending'
+        ? relativeTime(approval.deadline, now)
+        : relativeTime(approval.decided_at, now),
     ]);
-    const headers = ['run', 'workflow', 'job', ...(pendingOnly ? [] : ['status']), 'approvers', 'decisions', pendingOnly ? 'deadline' : 'deadline/decided'];
+    const headers = [
+      'run',
+      'workflow',
+      'job',
+      ...(pendingOnly ? [] : ['status']),
+      'approvers',
+      'decisions',
+      pendingOnly ? 'deadline' : 'deadline/decided',
+    ];
     out.print(table(headers, rows, out.style, pendingOnly ? 'no approvals waiting' : 'no approvals'));
     return 0;
   },

@@ -4,7 +4,7 @@ import { defineCommand, expectPositionals, jsonOption, printJson, runId } from '
 
 export const cancel = defineCommand({
   name: 'cancel',
-  usage: 'cancel <run> [--json]',
+  usage: 'cancel <run>',
   summary: 'Cancel a run: running jobs are stopped, pending approvals withdrawn',
   help: `Options:
   --json   print the cancelled run as JSON
@@ -12,7 +12,12 @@ export const cancel = defineCommand({
 Example:
   signoff cancel 42`,
   async run(args, { client, out }) {
-    const { values, positionals } = parseArgs({ args, options: { ...jsonOption }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...jsonOption },
+      allowPositionals: true,
+      strict: true,
+    });
     expectPositionals(positionals, 1);
     const id = runId(positionals[0]);
     const { body } = await client().post<Run>(`/api/runs/${id}/cancel`);

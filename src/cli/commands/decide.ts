@@ -1,13 +1,21 @@
 import { parseArgs } from 'node:util';
 import type { Approval } from '../client.js';
-import { defineCommand, expectPositionals, jsonOption, printJson, runId, segment, UsageError } from './define.js';
+import {
+  defineCommand,
+  expectPositionals,
+  jsonOption,
+  printJson,
+  runId,
+  segment,
+  UsageError,
+} from './define.js';
 import { approvalState } from './run-text.js';
 
 function decisionCommand(decision: 'approve' | 'reject') {
   const verb = decision === 'approve' ? 'Approve' : 'Reject';
   return defineCommand({
     name: decision,
-    usage: `${decision} <run> <job> [-m comment] [--json]`,
+    usage: `${decision} <run> <job> [-m comment]`,
     summary: `${verb} an approval job of a run`,
     help: `Options:
   -m, --comment <text>   a comment kept with your decision

@@ -40,7 +40,7 @@ export function defineCommand(spec: ClientCommand): Command {
       const end = args.indexOf('--');
       const own = end === -1 ? args : args.slice(0, end);
       if (own.includes('-h') || own.includes('--help')) {
-        out.print(`Usage: signoff ${spec.usage}\n\n${spec.summary}.\n\n${spec.help.trim()}\n`);
+        out.print(`Usage: signoff ${spec.usage}\n\n${spec.summary}.\n\n${spec.help.trim()}`);
         return 0;
       }
       let config: ClientConfig | undefined;
@@ -76,7 +76,8 @@ export function defineCommand(spec: ClientCommand): Command {
 export function runId(text: string | undefined, what = 'run'): number {
   if (text === undefined) throw new UsageError(`say which ${what}: give its id (see \`signoff runs\`)`);
   const id = Number(text.replace(/^#/, ''));
-  if (!Number.isSafeInteger(id) || id <= 0) throw new UsageError(`${text} is not a run id (a positive whole number)`);
+  if (!Number.isSafeInteger(id) || id <= 0)
+    throw new UsageError(`${text} is not a run id (a positive whole number)`);
   return id;
 }
 

@@ -7,7 +7,7 @@ const followPollMs = 500;
 
 export const logs = defineCommand({
   name: 'logs',
-  usage: 'logs <run> [job] [-f|--follow] [--json]',
+  usage: 'logs <run> [job] [-f|--follow]',
   summary: "Print a run's job logs (all jobs, or one)",
   help: `With all jobs, each line starts with [job]. Signoff's own notes about a job (why it ended, retries)
 are part of the log too.

@@ -27,7 +27,11 @@ export const exitCodeHelp = `Exit codes (with --watch):
   5    the run was cancelled
   130  you pressed Ctrl-C: watching stopped, the run goes on`;
 
-export function approvalCommand(run: { id: number }, job: { name: string }, decision: 'approve' | 'reject' = 'approve') {
+export function approvalCommand(
+  run: { id: number },
+  job: { name: string },
+  decision: 'approve' | 'reject' = 'approve',
+) {
   return `signoff ${decision} ${run.id} ${job.name}`;
 }
 
@@ -45,7 +49,8 @@ export function approvalNeeds(approval: Approval): string {
 
 /** What an approval job's decision left it at: `approved`, `rejected`, `pending: 1 of 2 approvals`. */
 export function approvalState(approval: Approval): string {
-  if (approval.status === 'pending') return `pending: ${approvedCount(approval)} of ${approval.needed} approvals`;
+  if (approval.status === 'pending')
+    return `pending: ${approvedCount(approval)} of ${approval.needed} approvals`;
   return approval.status;
 }
 
@@ -80,5 +85,7 @@ export function runSummaryLine(run: Run, style: Style): string {
 
 /** The jobs whose logs explain a failure. */
 export function failedJobs(run: Run): Job[] {
-  return run.stages.flatMap((stage) => stage.jobs).filter((job) => job.status === 'failed' || job.status === 'timeout');
+  return run.stages
+    .flatMap((stage) => stage.jobs)
+    .filter((job) => job.status === 'failed' || job.status === 'timeout');
 }

@@ -6,7 +6,7 @@ import { watchAndReport } from './watch.js';
 
 export const run = defineCommand({
   name: 'run',
-  usage: 'run <workflow> [-p key=value ...] [--watch] [--json]',
+  usage: 'run <workflow> [-p key=value ...] [--watch]',
   summary: 'Start a run of a workflow, and optionally follow it until it ends',
   help: `Options:
   -p, --param key=value   set a param of the workflow (repeat for more params)
@@ -14,6 +14,7 @@ export const run = defineCommand({
   --json                  print the run as JSON (with --watch: the final run, progress goes to stderr)
 
 ${exitCodeHelp}
+
 Without --watch the exit code is 0 once the run has started.
 
 Examples:
@@ -40,7 +41,9 @@ Examples:
       params[pair.slice(0, at)] = pair.slice(at + 1);
     }
     const api = client();
-    const { body: started } = await api.post<Run>(`/api/workflows/${segment(workflow)}/runs`, { json: { params } });
+    const { body: started } = await api.post<Run>(`/api/workflows/${segment(workflow)}/runs`, {
+      json: { params },
+    });
     if (values.json && !values.watch) {
       printJson(out, started);
       return 0;

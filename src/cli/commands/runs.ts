@@ -8,7 +8,7 @@ const statuses: readonly string[] = runStatuses;
 
 export const runs = defineCommand({
   name: 'runs',
-  usage: 'runs [--workflow W] [--status S] [--limit N] [--json]',
+  usage: 'runs [--workflow W] [--status S] [--limit N]',
   summary: 'List runs, newest first',
   help: `Options:
   --workflow <name>   only runs of this workflow
@@ -45,7 +45,9 @@ See one run in detail with: signoff status <run>`,
       printJson(out, body);
       return 0;
     }
-    const names = body.runs.some((run) => run.triggered_by) ? await userNames(api) : new Map<string, string>();
+    const names = body.runs.some((run) => run.triggered_by)
+      ? await userNames(api)
+      : new Map<string, string>();
     const now = Date.now();
     const rows = body.runs.map((run) => [
       String(run.id),
@@ -55,7 +57,9 @@ See one run in detail with: signoff status <run>`,
       duration(run.duration_ms),
       run.triggered_by ? (names.get(run.triggered_by) ?? run.triggered_by) : '',
     ]);
-    out.print(table(['id', 'run', 'status', 'started', 'duration', 'triggered by'], rows, out.style, 'no runs'));
+    out.print(
+      table(['id', 'run', 'status', 'started', 'duration', 'triggered by'], rows, out.style, 'no runs'),
+    );
     return 0;
   },
 });

@@ -6,7 +6,7 @@ import { approvalCommand, approvalNeeds, decisionText } from './run-text.js';
 
 export const status = defineCommand({
   name: 'status',
-  usage: 'status <run> [--json]',
+  usage: 'status <run>',
   summary: 'Show a run: its stages and jobs, statuses, reasons, durations and approvals',
   help: `Options:
   --json   print the API's JSON
@@ -15,7 +15,12 @@ Examples:
   signoff status 42
   signoff runs --limit 5     (to find a run's id)`,
   async run(args, { client, out }) {
-    const { values, positionals } = parseArgs({ args, options: { ...jsonOption }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...jsonOption },
+      allowPositionals: true,
+      strict: true,
+    });
     expectPositionals(positionals, 1);
     const id = runId(positionals[0]);
     const api = client();
@@ -32,7 +37,8 @@ Examples:
 
 export function runTree(run: Run, style: Style, names: Map<string, string>, now = Date.now()): string[] {
   const lines: string[] = [];
-  const took = run.duration_ms !== null ? ` ${run.finished_at ? 'in' : 'for'} ${duration(run.duration_ms)}` : '';
+  const took =
+    run.duration_ms !== null ? ` ${run.finished_at ? 'in' : 'for'} ${duration(run.duration_ms)}` : '';
   lines.push(
     `${style.bold(`Run ${run.id}`)}  ${run.workflow} #${run.number}  ${statusSymbol(run.status, style)} ${statusWord(run.status, style)}${took}`,
   );
@@ -40,7 +46,8 @@ export function runTree(run: Run, style: Style, names: Map<string, string>, now 
   const by = run.triggered_by ? ` by ${names.get(run.triggered_by) ?? run.triggered_by}` : '';
   lines.push(`  started ${relativeTime(run.started_at ?? run.created_at, now)}${by}`);
   const params = Object.entries(run.params);
-  if (params.length > 0) lines.push(`  params: ${params.map(([key, value]) => `${key}=${value}`).join(', ')}`);
+  if (params.length > 0)
+    lines.push(`  params: ${params.map(([key, value]) => `${key}=${value}`).join(', ')}`);
   lines.push(`  ${style.dim(run.url)}`);
 
   const width = Math.max(0, ...run.stages.flatMap((stage) => stage.jobs.map((job) => job.name.length)));
@@ -54,14 +61,19 @@ export function runTree(run: Run, style: Style, names: Map<string, string>, now 
 
 function jobLines(run: Run, job: Job, width: number, style: Style, now: number): string[] {
   const took = job.duration_ms !== null && job.status !== 'skipped' ? `  ${duration(job.duration_ms)}` : '';
-  const lines = [`    ${statusSymbol(job.status, style)} ${pad(job.name, width)}  ${statusWord(job.status, style)}${took}`];
+  const lines = [
+    `    ${statusSymbol(job.status, style)} ${pad(job.name, width)}  ${statusWord(job.status, style)}${took}`,
+  ];
   const detail = (text: string) => lines.push(`        ${text}`);
   if (job.reason) detail(style.dim(job.reason));
   const approval = job.approval;
   if (approval) {
     if (approval.description) detail(`"${approval.description}"`);
     detail(`approvers: ${approvalNeeds(approval)}`);
-    for (const decision of approval.decisions) detail(`${statusSymbol(decision.decision === 'approve' ? 'approved' : 'rejected', style)} ${decisionText(decision, style, now)}`);
+    for (const decision of approval.decisions)
+      detail(
+        `${statusSymbol(decision.decision === 'approve' ? 'approved' : 'rejected', style)} ${decisionText(decision, style, now)}`,
+      );
     if (approval.status === 'pending') {
       const outcome = approval.timeout_outcome === 'approve' ? 'approved' : 'rejected';
       detail(`deadline ${relativeTime(approval.deadline, now)} (then ${outcome} automatically)`);

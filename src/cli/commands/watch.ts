@@ -58,7 +58,8 @@ export async function watchRun(client: SignoffClient, id: number, options: Watch
       for (const line of changes(run, seen, style)) progress(line);
       if (run.finished_at !== null) {
         progress(runSummaryLine(run, style));
-        for (const job of failedJobs(run)) progress(style.dim(`  its log: signoff logs ${run.id} ${job.name}`));
+        for (const job of failedJobs(run))
+          progress(style.dim(`  its log: signoff logs ${run.id} ${job.name}`));
         options.onEnd?.(run);
         return exitCodeOf(run.status);
       }
@@ -118,7 +119,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 export const watch = defineCommand({
   name: 'watch',
-  usage: 'watch <run> [--json]',
+  usage: 'watch <run>',
   summary: 'Follow a run live until it ends; the exit code says how it ended',
   help: `Prints a line each time a job starts, waits for approval, gets a decision or ends, then a summary.
 Ctrl-C stops watching; the run goes on.
@@ -131,7 +132,12 @@ ${exitCodeHelp}
 Example:
   signoff watch 42`,
   async run(args, { client, out }) {
-    const { values, positionals } = parseArgs({ args, options: { ...jsonOption }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...jsonOption },
+      allowPositionals: true,
+      strict: true,
+    });
     expectPositionals(positionals, 1);
     const id = runId(positionals[0]);
     return watchAndReport(client(), id, out, values.json === true);
@@ -139,7 +145,12 @@ Example:
 });
 
 /** Shared by `watch` and `run --watch`. */
-export function watchAndReport(client: SignoffClient, id: number, out: Output, json: boolean): Promise<number> {
+export function watchAndReport(
+  client: SignoffClient,
+  id: number,
+  out: Output,
+  json: boolean,
+): Promise<number> {
   return watchRun(client, id, {
     progress: json ? out.note : out.print,
     style: json ? out.errStyle : out.style,

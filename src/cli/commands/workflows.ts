@@ -5,14 +5,19 @@ import { defineCommand, expectPositionals, jsonOption, printJson } from './defin
 
 export const workflows = defineCommand({
   name: 'workflows',
-  usage: 'workflows [--json]',
+  usage: 'workflows',
   summary: 'List workflows',
   help: `Options:
   --json   print the API's JSON
 
 Add or change one with: signoff apply -f workflow.yaml`,
   async run(args, { client, out }) {
-    const { values, positionals } = parseArgs({ args, options: { ...jsonOption }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...jsonOption },
+      allowPositionals: true,
+      strict: true,
+    });
     expectPositionals(positionals, 0);
     const body = await client().get<{ workflows: WorkflowSummary[] }>('/api/workflows');
     if (values.json) {
@@ -26,7 +31,14 @@ Add or change one with: signoff apply -f workflow.yaml`,
       workflow.stages.map((stage) => stage.name).join(' → '),
       relativeTime(workflow.updated_at, now),
     ]);
-    out.print(table(['name', 'version', 'stages', 'updated'], rows, out.style, 'no workflows yet; add one with `signoff apply -f workflow.yaml`'));
+    out.print(
+      table(
+        ['name', 'version', 'stages', 'updated'],
+        rows,
+        out.style,
+        'no workflows yet; add one with `signoff apply -f workflow.yaml`',
+      ),
+    );
     return 0;
   },
 });

@@ -4,11 +4,13 @@
 create table users (
   id          text primary key,
   name        text not null unique,
-  email       text unique,
+  email       text,
   mobile      text,
   is_admin    boolean not null default false,
   created_at  timestamptz not null default now()
 );
+-- People type emails in any case; lookups ignore case, so uniqueness must too.
+create unique index users_email on users (lower(email));
 
 create table api_tokens (
   id            text primary key,
