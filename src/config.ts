@@ -13,6 +13,8 @@ const schema = z.object({
     .optional(),
   SIGNOFF_ADMIN_TOKEN: z.string().min(20, 'must be at least 20 characters').optional(),
   SIGNOFF_PUBLIC_URL: z.url().optional(),
+  SIGNOFF_SECRET_KEY: z.string().optional(),
+  SIGNOFF_SANDBOX: z.enum(['true', 'false', '1', '0']).default('true'),
   SIGNOFF_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -25,6 +27,10 @@ export interface Config {
   /** Where people reach this server (links in messages, callback URLs). */
   publicUrl: string;
   logLevel: string;
+  /** Master key for secrets at rest; when absent, `<dataDir>/secret.key` (created at first start). */
+  secretKey: string | undefined;
+  /** Serve the fake Feishu, Lark, DingTalk and WeCom under /sandbox with an IM app for each. */
+  sandbox: boolean;
   /** `SIGNOFF_SECRET_<NAME>` variables, readable in templates as `secrets.<name>`. */
   secrets: Record<string, string>;
 }
@@ -46,6 +52,8 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     adminToken: value.SIGNOFF_ADMIN_TOKEN,
     publicUrl: (value.SIGNOFF_PUBLIC_URL ?? `http://localhost:${value.PORT}`).replace(/\/$/, ''),
     logLevel: value.SIGNOFF_LOG_LEVEL,
+    secretKey: value.SIGNOFF_SECRET_KEY,
+    sandbox: value.SIGNOFF_SANDBOX === 'true' || value.SIGNOFF_SANDBOX === '1',
     secrets: Object.fromEntries(
       Object.entries(env)
         .filter(

@@ -10,11 +10,13 @@ import type { Config } from './config.js';
 import { Engine } from './engine/engine.js';
 import { type Queue, startQueue } from './engine/queue.js';
 import type { Logger } from './log.js';
+import { ImClients } from './providers/clients.js';
 import type { Fetch } from './providers/http.js';
 import { bootstrapAdmin } from './store/bootstrap.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { type Db, openDb } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import { createSecretBox, loadMasterKey } from './store/secret-box.js';
 
 export interface StartOptions {
   config: Config;
@@ -90,7 +92,9 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     await engine.start();
     cleanup.push(() => engine.stop());
 
-    const app = createApp({ db, engine, log, publicUrl: config.publicUrl, version });
+    const secretBox = createSecretBox(loadMasterKey(config.secretKey, config.dataDir));
+    const imClients = new ImClients({ fetch: options.fetch ?? fetch });
+    const app = createApp({ db, engine, log, publicUrl: config.publicUrl, version, secretBox, imClients });
     let url: string | undefined;
     if (options.listen !== false) {
       const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {

@@ -434,10 +434,10 @@ stages:
       await apply(gate('self-service', 'alice'));
       expect((await call('GET', '/api/workflows', undefined, tokens.bob)).status).toBe(200);
       const viaWorkflow = await start('self-service', {}, tokens.bob);
-      expect(viaWorkflow.triggered_by).toBe(ids.bob);
+      expect(viaWorkflow.triggered_by).toBe('bob');
       const viaRuns = await call('POST', '/api/runs', { workflow: 'self-service' }, tokens.bob);
       expect(viaRuns.status).toBe(201);
-      expect(viaRuns.body.triggered_by).toBe(ids.bob);
+      expect(viaRuns.body.triggered_by).toBe('bob');
       const list = await call('GET', '/api/runs?workflow=self-service', undefined, tokens.bob);
       expect(list.status).toBe(200);
       expect(list.body.runs.map((run: any) => run.id)).toEqual([viaRuns.body.id, viaWorkflow.id]);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import type { Config } from '../src/config.js';
+import { type Config, readConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import type { Fetch } from '../src/providers/http.js';
 import { type Signoff, startSignoff } from '../src/server.js';
@@ -31,7 +31,13 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function startStack(kind: DatabaseKind, options: { fetch?: Fetch } = {}): Promise<TestStack> {
+export async function startStack(
+  kind: DatabaseKind,
+  options: {
+    fetch?: Fetch /** Also serve HTTP on a free loopback port (signoff.url). */;
+    listen?: boolean;
+  } = {},
+): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signoff-test-'));
   const logs: string[] = [];
   const log = createLogger({
@@ -47,6 +53,7 @@ export async function startStack(kind: DatabaseKind, options: { fetch?: Fetch } 
   const url = kind === 'postgres' ? process.env.TEST_DATABASE_URL! : 'memory://';
   const db = await openDb({ url, ...(schema ? { schema } : {}) });
   const config: Config = {
+    ...readConfig({}),
     port: 0,
     host: '127.0.0.1',
     dataDir,
@@ -55,12 +62,13 @@ export async function startStack(kind: DatabaseKind, options: { fetch?: Fetch } 
     publicUrl: 'http://signoff.test',
     logLevel: 'debug',
     secrets: { hook_key: 'the-hook-signing-secret' },
+    sandbox: false,
   };
   const signoff = await startSignoff({
     config,
     log,
     db,
-    listen: false,
+    listen: options.listen ?? false,
     ...(schema ? { schema } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });

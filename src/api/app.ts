@@ -4,10 +4,15 @@ import { HTTPException } from 'hono/http-exception';
 import type { Engine } from '../engine/engine.js';
 import { AppError, errorBody, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { ImClients } from '../providers/clients.js';
+import type { ImEvent } from '../providers/types.js';
 import type { Db } from '../store/db.js';
+import type { SecretBox } from '../store/secret-box.js';
 import { type AuthVariables, authenticate } from './auth.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { callbackRoutes } from './routes/callbacks.js';
 import { healthRoutes } from './routes/health.js';
+import { imAppRoutes } from './routes/im-apps.js';
 import { runRoutes } from './routes/runs.js';
 import { userRoutes } from './routes/users.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -19,6 +24,10 @@ export interface AppDeps {
   log: Logger;
   publicUrl: string;
   version: string;
+  secretBox: SecretBox;
+  imClients: ImClients;
+  /** Told about every newly recorded vendor event (the approval engine listens). */
+  callbackEvents?: (imAppId: string, event: ImEvent | undefined) => void;
 }
 
 export type Api = OpenAPIHono<{ Variables: AuthVariables }>;
@@ -56,6 +65,7 @@ export function createApp(deps: AppDeps): Api {
   );
 
   healthRoutes(app, deps);
+  callbackRoutes(app, deps);
   app.use('/api/*', async (c, next) => {
     if (c.req.path === '/api/openapi.json') return next();
     return authenticate(deps.db)(c, next);
@@ -64,6 +74,7 @@ export function createApp(deps: AppDeps): Api {
   runRoutes(app, deps);
   approvalRoutes(app, deps);
   userRoutes(app, deps);
+  imAppRoutes(app, deps);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/api/openapi.json', {

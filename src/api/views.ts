@@ -61,7 +61,7 @@ export function runSummaryView(run: RunRecord, publicUrl: string) {
     status: run.status,
     reason: run.reason,
     params: run.params,
-    triggered_by: run.triggered_by,
+    triggered_by: run.triggered_by_name,
     created_at: isoNow(run.created_at),
     started_at: iso(run.started_at),
     finished_at: iso(run.finished_at),

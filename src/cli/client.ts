@@ -80,7 +80,8 @@ export class UnreachableError extends Error {
 /** `  line L, column C: path: message`, one line per problem. */
 export function formatProblems(problems: readonly Problem[]): string[] {
   return problems.map((problem) => {
-    const where = problem.line !== undefined ? `line ${problem.line}, column ${problem.column ?? 1}: ` : '';
+    const column = problem.column !== undefined ? `, column ${problem.column}` : '';
+    const where = problem.line !== undefined ? `line ${problem.line}${column}: ` : '';
     return `  ${where}${problem.path}: ${problem.message}`;
   });
 }

@@ -16,7 +16,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(args, process.env);
   } catch (error) {
-    process.stderr.write(`signoff ${name}: ${isAppError(error) || error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `signoff ${name}: ${isAppError(error) || error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 1;
   }
 }

@@ -137,7 +137,7 @@ export class Engine {
       const run = await insertRun(tx, {
         spec: workflow.spec,
         params: resolved,
-        triggeredBy: actor?.id ?? null,
+        triggeredBy: actor ? { id: actor.id, name: actor.name } : null,
       });
       await lockRun(tx, run.id);
       return { run, execute: await this.advance(tx, run.id) };

@@ -63,7 +63,7 @@ export async function runNotification(input: NotificationInput): Promise<Notific
           number: run.number,
           url: context.run.url,
           params: run.params,
-          triggered_by: run.triggered_by,
+          triggered_by: run.triggered_by_name,
         },
         job: job.name,
         sent_at: new Date().toISOString(),

@@ -28,7 +28,7 @@ export function templateContext(
       id: run.id,
       number: run.number,
       workflow: run.workflow_name,
-      triggered_by: run.triggered_by,
+      triggered_by: run.triggered_by_name,
       url: runUrl(publicUrl, run.id),
     },
     jobs: Object.fromEntries(jobs.map((job) => [job.name, { status: job.status, outputs: job.outputs }])),

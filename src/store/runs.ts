@@ -14,6 +14,7 @@ export interface RunRecord {
   status: RunStatus;
   reason: string | null;
   triggered_by: string | null;
+  triggered_by_name: string | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -38,14 +39,20 @@ export interface JobRecord {
 
 export async function insertRun(
   db: Queryable,
-  input: { spec: Workflow; params: Record<string, string>; triggeredBy: string | null },
+  input: { spec: Workflow; params: Record<string, string>; triggeredBy: { id: string; name: string } | null },
 ): Promise<RunRecord> {
   // Serialise numbering per workflow on the run table itself: the unique index settles any race.
   const [run] = await db.query<RunRecord>(
-    `insert into runs (workflow_name, number, spec, params, status, triggered_by, started_at)
-     values ($1, coalesce((select max(number) from runs where workflow_name = $1), 0) + 1, $2, $3, 'running', $4, now())
+    `insert into runs (workflow_name, number, spec, params, status, triggered_by, triggered_by_name, started_at)
+     values ($1, coalesce((select max(number) from runs where workflow_name = $1), 0) + 1, $2, $3, 'running', $4, $5, clock_timestamp())
      returning *`,
-    [input.spec.name, JSON.stringify(input.spec), JSON.stringify(input.params), input.triggeredBy],
+    [
+      input.spec.name,
+      JSON.stringify(input.spec),
+      JSON.stringify(input.params),
+      input.triggeredBy?.id ?? null,
+      input.triggeredBy?.name ?? null,
+    ],
   );
   const values: unknown[] = [];
   const rows: string[] = [];
@@ -107,7 +114,7 @@ export async function setRunStatus(
   finished: boolean,
 ): Promise<void> {
   await db.query(
-    `update runs set status = $2, reason = coalesce($3, reason), finished_at = case when $4 then now() else finished_at end
+    `update runs set status = $2, reason = coalesce($3, reason), finished_at = case when $4 then clock_timestamp() else finished_at end
      where id = $1`,
     [runId, status, reason, finished],
   );

@@ -13,7 +13,9 @@ export function healthRoutes(app: Api, deps: AppDeps): void {
       responses: {
         200: {
           description: 'Alive',
-          content: { 'application/json': { schema: z.object({ status: z.literal('ok'), version: z.string() }) } },
+          content: {
+            'application/json': { schema: z.object({ status: z.literal('ok'), version: z.string() }) },
+          },
         },
       },
     }),

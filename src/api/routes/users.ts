@@ -47,7 +47,7 @@ export function userRoutes(app: Api, deps: AppDeps): void {
       method: 'get',
       path: '/api/users',
       tags,
-      summary: 'List users',
+      summary: 'List users (emails and mobiles only for admins, and your own)',
       responses: {
         200: {
           description: 'Users',
@@ -55,7 +55,14 @@ export function userRoutes(app: Api, deps: AppDeps): void {
         },
       },
     }),
-    async (c) => c.json({ users: (await listUsers(deps.db)).map(userView) }, 200),
+    async (c) => {
+      // Everyone may see who exists (approvals name people); contact details are for admins and oneself.
+      const me = c.get('user');
+      const users = (await listUsers(deps.db)).map((user) =>
+        me.is_admin || user.id === me.id ? user : { ...user, email: null, mobile: null },
+      );
+      return c.json({ users: users.map(userView) }, 200);
+    },
   );
 
   app.openapi(

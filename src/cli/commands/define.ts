@@ -1,5 +1,5 @@
 // What every client command shares: `-h/--help`, usage errors (exit code 2), the API client and the output.
-import { type ClientConfig, readClientConfig, SignoffClient, type User } from '../client.js';
+import { type ClientConfig, readClientConfig, SignoffClient } from '../client.js';
 import type { Command } from '../command.js';
 import { createOutput, type Output } from '../render.js';
 
@@ -90,17 +90,4 @@ export const segment = encodeURIComponent;
 
 export function printJson(out: Output, value: unknown): void {
   out.print(JSON.stringify(value, null, 2));
-}
-
-/**
- * User ids by name. Runs name who started them by user id; people know each other by name. When the
- * list cannot be read the ids are shown as they are.
- */
-export async function userNames(client: SignoffClient): Promise<Map<string, string>> {
-  try {
-    const { users } = await client.get<{ users: User[] }>('/api/users');
-    return new Map(users.map((user) => [user.id, user.name]));
-  } catch {
-    return new Map();
-  }
 }

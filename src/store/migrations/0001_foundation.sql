@@ -43,6 +43,8 @@ create table runs (
   status         text not null,
   reason         text,
   triggered_by   text references users(id) on delete set null,
+  -- the name as it was when the run started, shown even after the user is gone
+  triggered_by_name  text,
   created_at     timestamptz not null default now(),
   started_at     timestamptz,
   finished_at    timestamptz,

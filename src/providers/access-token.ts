@@ -1,0 +1,72 @@
+// Access tokens for vendor APIs: cached per app, refreshed a few minutes before they expire, and fetched
+// once for all concurrent callers (single flight), so N parallel calls never cause N token requests.
+import type { TokenStore } from './types.js';
+
+export interface AccessTokenOptions {
+  /** Identifies the app's credentials, e.g. `feishu:cli_xxx` (never the secret itself). */
+  key: string;
+  store: TokenStore;
+  now: () => number;
+  /** Asks the vendor for a new token. */
+  fetchToken: () => Promise<{ token: string; expiresInMs: number }>;
+  /** Refresh this long before expiry (vendors differ; see platforms.md §6.1). */
+  refreshBeforeMs?: number;
+}
+
+export interface AccessToken {
+  /** A valid token, from cache when possible. */
+  get(): Promise<string>;
+  /** Drops the cached token (after a token-invalid answer) so the next get() fetches a new one. */
+  invalidate(token: string): Promise<void>;
+  /** Fetches a new token now, bypassing the cache (credential checks). */
+  fresh(): Promise<string>;
+}
+
+const inFlight = new Map<string, Promise<string>>();
+
+export function accessToken(options: AccessTokenOptions): AccessToken {
+  const refreshBeforeMs = options.refreshBeforeMs ?? 5 * 60_000;
+  const fetchAndStore = (): Promise<string> => {
+    let pending = inFlight.get(options.key);
+    if (!pending) {
+      pending = (async () => {
+        const { token, expiresInMs } = await options.fetchToken();
+        await options.store.set(options.key, { token, expiresAt: options.now() + expiresInMs });
+        return token;
+      })().finally(() => inFlight.delete(options.key));
+      inFlight.set(options.key, pending);
+    }
+    return pending;
+  };
+  return {
+    async get() {
+      const cached = await options.store.get(options.key);
+      if (cached && cached.expiresAt - refreshBeforeMs > options.now()) return cached.token;
+      return fetchAndStore();
+    },
+    async invalidate(token) {
+      const cached = await options.store.get(options.key);
+      // Only drop the token that failed: a concurrent caller may already have stored a newer one.
+      if (cached?.token === token) await options.store.delete(options.key);
+    },
+    async fresh() {
+      const { token, expiresInMs } = await options.fetchToken();
+      await options.store.set(options.key, { token, expiresAt: options.now() + expiresInMs });
+      return token;
+    },
+  };
+}
+
+/** Tokens in this process's memory. */
+export function memoryTokenStore(): TokenStore {
+  const tokens = new Map<string, { token: string; expiresAt: number }>();
+  return {
+    get: async (key) => tokens.get(key),
+    set: async (key, value) => {
+      tokens.set(key, value);
+    },
+    delete: async (key) => {
+      tokens.delete(key);
+    },
+  };
+}
