@@ -12,6 +12,9 @@ import { type Queue, startQueue } from './engine/queue.js';
 import type { Logger } from './log.js';
 import { ImClients } from './providers/clients.js';
 import type { Fetch } from './providers/http.js';
+import { localFetch } from './sandbox/local-fetch.js';
+import { mountSandbox, registerSandboxApps } from './sandbox/sandbox.js';
+import { createSandboxVendors } from './sandbox/vendors.js';
 import { bootstrapAdmin } from './store/bootstrap.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { type Db, openDb } from './store/db.js';
@@ -78,6 +81,11 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     });
     cleanup.push(() => queue.stop());
 
+    // Calls to our own public URL (sandbox fakes, our callbacks) are served in-process.
+    let appRef: Api | undefined;
+    const outbound = localFetch(config.publicUrl, () => appRef!, options.fetch ?? fetch);
+    const sandbox = config.sandbox ? createSandboxVendors({ callbackFetch: outbound }) : undefined;
+
     const engine = new Engine({
       db,
       queue,
@@ -87,14 +95,19 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       workspaceDir: join(config.dataDir, 'workspaces'),
       exclusive: db.kind === 'pglite',
       secrets: config.secrets,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      fetch: outbound,
     });
     await engine.start();
     cleanup.push(() => engine.stop());
 
     const secretBox = createSecretBox(loadMasterKey(config.secretKey, config.dataDir));
-    const imClients = new ImClients({ fetch: options.fetch ?? fetch });
+    const imClients = new ImClients({ fetch: outbound });
     const app = createApp({ db, engine, log, publicUrl: config.publicUrl, version, secretBox, imClients });
+    appRef = app;
+    if (sandbox) {
+      mountSandbox(app, sandbox);
+      await registerSandboxApps(sandbox, { db, secretBox, publicUrl: config.publicUrl, log });
+    }
     let url: string | undefined;
     if (options.listen !== false) {
       const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {

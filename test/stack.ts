@@ -34,8 +34,11 @@ export interface TestStack {
 export async function startStack(
   kind: DatabaseKind,
   options: {
-    fetch?: Fetch /** Also serve HTTP on a free loopback port (signoff.url). */;
+    fetch?: Fetch;
+    /** Also serve HTTP on a free loopback port (signoff.url). */
     listen?: boolean;
+    /** Mount the vendor fakes at /sandbox with an IM app for each (ids `ima_sandbox_<type>`). */
+    sandbox?: boolean;
   } = {},
 ): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signoff-test-'));
@@ -62,7 +65,7 @@ export async function startStack(
     publicUrl: 'http://signoff.test',
     logLevel: 'debug',
     secrets: { hook_key: 'the-hook-signing-secret' },
-    sandbox: false,
+    sandbox: options.sandbox ?? false,
   };
   const signoff = await startSignoff({
     config,

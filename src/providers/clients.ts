@@ -3,6 +3,7 @@
 import type { ImAppRecord } from '../store/im-apps.js';
 import { memoryTokenStore } from './access-token.js';
 import type { Fetch } from './http.js';
+import { memoryRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { providerFor } from './registry.js';
 import type { ImAppConfig, ImClient, TokenStore } from './types.js';
 
@@ -15,11 +16,14 @@ export interface ImClientsDeps {
 export class ImClients {
   private readonly clients = new Map<string, { version: string; client: ImClient }>();
   private readonly tokens: TokenStore;
+  private readonly limiter: RateLimiter;
   private readonly now: () => number;
 
   constructor(private readonly deps: ImClientsDeps) {
     this.tokens = deps.tokens ?? memoryTokenStore();
     this.now = deps.now ?? Date.now;
+    // One limiter for every client: a new client after an edit keeps the app's send history.
+    this.limiter = memoryRateLimiter(this.now);
   }
 
   for(app: ImAppRecord, config: ImAppConfig): ImClient {

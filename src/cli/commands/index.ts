@@ -21,9 +21,17 @@ const serve: Command = {
   run: async (args, env) => (await import('./serve.js')).serve(args, env),
 };
 
+const sandbox: Command = {
+  name: 'sandbox',
+  usage: 'sandbox [--port N]',
+  summary: 'Run the fake Feishu, Lark, DingTalk and WeCom on their own (default port 9090)',
+  run: async (args) => (await import('./sandbox.js')).sandbox(args),
+};
+
 // One line per command.
 export const commands: Command[] = [
   serve,
+  sandbox,
   apply,
   workflows,
   run,

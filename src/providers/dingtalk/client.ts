@@ -31,8 +31,6 @@ import {
 export type DingTalkConfig = Extract<ImAppConfig, { type: 'dingtalk' }>;
 
 export interface DingTalkClientDeps extends ClientDeps {
-  /** Client-side throttle; default: in-memory, 20 calls/s per app and API (platforms.md §4.2). */
-  limiter?: RateLimiter;
   /** How the client waits before retrying a rate-limited call (tests inject a no-op). */
   sleep?: (ms: number) => Promise<void>;
   timeoutMs?: number;
@@ -203,6 +201,7 @@ export function createDingTalkClient(appConfig: ImAppConfig, deps: DingTalkClien
   const config: DingTalkConfig = appConfig;
   const apiBase = trimBase(config.api_base);
   const oapiBase = trimBase(config.oapi_base);
+  // Client-side throttle; default: in-memory, 20 calls/s per app and API (platforms.md §4.2).
   const limiter = deps.limiter ?? memoryRateLimiter();
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const timeoutMs = deps.timeoutMs ?? 10_000;

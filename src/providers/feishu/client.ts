@@ -6,6 +6,7 @@ import { AppError } from '../../errors.js';
 import { accessToken } from '../access-token.js';
 import { request, statusError } from '../http.js';
 import { allPages } from '../paginate.js';
+import { memoryRateLimiter, type RateLimit } from '../rate-limiter.js';
 import type {
   ClientDeps,
   DepartmentListing,
@@ -32,6 +33,11 @@ export type FeishuConfig = Extract<ImAppConfig, { type: 'feishu' | 'lark' }>;
 
 export const feishuRootDepartmentId = '0';
 export const feishuTokenPath = '/open-apis/auth/v3/tenant_access_token/internal';
+
+const appLimits: RateLimit[] = [
+  { limit: 50, windowMs: 1000 },
+  { limit: 1000, windowMs: 60_000 },
+];
 
 /** Largest page sizes the APIs accept (contact 50, chats and user groups 100). */
 const contactPageSize = 50;
@@ -144,6 +150,11 @@ export function createFeishuClient(
     },
   });
 
+  // Client-side limit per app: Feishu's per-app ceiling for sending (50/s, 1000/min, platforms.md §3.3)
+  // is the tightest documented one, so every call of the app shares it.
+  const limiter = deps.limiter ?? memoryRateLimiter(deps.now);
+  const limiterKey = `${config.type}:${config.app_id}`;
+
   async function send(
     method: string,
     path: string,
@@ -192,6 +203,7 @@ export function createFeishuClient(
   }
 
   async function callRaw(method: string, path: string, call: FeishuCallOptions): Promise<FeishuAnswer> {
+    await limiter.take(limiterKey, appLimits);
     const first = await token.get();
     const answer = await send(method, path, call, first);
     if (!tokenInvalidCodes.has(Number(answer.body.code))) return answer;

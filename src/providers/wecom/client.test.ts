@@ -37,7 +37,7 @@ function setup(
     fetch: fake.fetch,
     now: clock.now,
     tokens,
-    rateLimiter,
+    limiter: rateLimiter,
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   return { clock, fake, config, client, tokens };

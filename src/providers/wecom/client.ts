@@ -32,8 +32,6 @@ import {
 export type WeComConfig = Extract<ImAppConfig, { type: 'wecom' }>;
 
 export interface WeComClientDeps extends ClientDeps {
-  /** Client-side limits (platforms.md §6.3); one per client by default, i.e. per app. */
-  rateLimiter?: RateLimiter;
   /** Per request; default 10 s. */
   timeoutMs?: number;
 }
@@ -175,7 +173,8 @@ const REFRESH_BEFORE_MS = 5 * 60_000;
 
 export function createWeComClient(config: WeComConfig, deps: WeComClientDeps): WeComClient {
   const base = config.api_base.replace(/\/+$/, '');
-  const limiter = deps.rateLimiter ?? memoryRateLimiter(deps.now);
+  // Client-side limits (platforms.md §6.3); one per client by default, i.e. per app.
+  const limiter = deps.limiter ?? memoryRateLimiter(deps.now);
   const fingerprint = createHash('sha256')
     .update(`${base}\n${config.corp_id}\n${config.secret}`)
     .digest('hex')

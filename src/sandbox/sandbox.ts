@@ -1,0 +1,96 @@
+// Mounts the fakes at /sandbox/<vendor>, registers one IM app per fake, and connects the fakes' callbacks
+// to those apps' callback URLs, so `npm start` shows the whole flow with no vendor account.
+import type { Hono } from 'hono';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { withDefaultHosts } from '../providers/im-app-fields.js';
+import type { Db } from '../store/db.js';
+import { findImApp, insertImApp, updateImApp } from '../store/im-apps.js';
+import type { SecretBox } from '../store/secret-box.js';
+import { sandboxPage } from './page.js';
+import type { SandboxVendor } from './vendors.js';
+
+export interface SandboxDeps {
+  db: Db;
+  secretBox: SecretBox;
+  publicUrl: string;
+  log: Logger;
+}
+
+export const sandboxAppId = (type: string) => `ima_sandbox_${type}`;
+
+/** The sandbox's HTTP surface: the fakes and the page. */
+export function mountSandbox(app: Hono<any>, vendors: SandboxVendor[]): void {
+  for (const vendor of vendors) app.route(`/sandbox/${vendor.type}`, vendor.app);
+  app.get('/sandbox', (c) => c.html(sandboxPage(vendors, c.req.query('notice'))));
+  app.get('/sandbox/state', (c) =>
+    c.json({
+      vendors: vendors.map((vendor) => ({
+        type: vendor.type,
+        label: vendor.label,
+        im_app: { id: sandboxAppId(vendor.type), name: vendor.imApp.name },
+        people: vendor.people(),
+        pending_approvals: vendor.pendingApprovals(),
+        messages: vendor.messages(),
+      })),
+    }),
+  );
+  // For a standalone sandbox (`signoff sandbox`): point a fake's callbacks at a Signoff server, as an
+  // operator does in the vendor console.
+  app.post('/sandbox/connect', async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { vendor?: string; url?: string };
+    const vendor = vendors.find((candidate) => candidate.type === body.vendor);
+    if (!vendor || typeof body.url !== 'string' || !/^https?:\/\//.test(body.url)) {
+      throw new AppError(
+        'bad_request',
+        'Send {"vendor": "feishu|lark|dingtalk|wecom", "url": "<the IM app\'s callback_url>"}.',
+      );
+    }
+    await vendor.connect(body.url);
+    return c.json({ ok: true });
+  });
+  app.post('/sandbox/decide', async (c) => {
+    const form = await c.req.parseBody();
+    const vendor = vendors.find((candidate) => candidate.type === form.vendor);
+    const decision = form.decision === 'approve' || form.decision === 'reject' ? form.decision : undefined;
+    if (!vendor || !decision || typeof form.approval !== 'string' || typeof form.person !== 'string') {
+      throw new AppError('bad_request', 'Send vendor, approval, person and decision (approve or reject).');
+    }
+    const comment = typeof form.comment === 'string' && form.comment ? form.comment : undefined;
+    await vendor.decide(form.approval, form.person, decision, comment);
+    const name = vendor.people().find((person) => person.id === form.person)?.name ?? form.person;
+    const notice = `${name} ${decision === 'approve' ? 'approved' : 'rejected'} ${form.approval} in ${vendor.label}.`;
+    if ((c.req.header('accept') ?? '').includes('application/json')) return c.json({ ok: true, notice });
+    return c.redirect(`/sandbox?notice=${encodeURIComponent(notice)}`, 303);
+  });
+}
+
+/**
+ * Registers (or refreshes) the sandbox IM apps pointing at the mounted fakes, then has each fake do what
+ * an operator does in the vendor console: save our callback URL (which verifies it).
+ */
+export async function registerSandboxApps(vendors: SandboxVendor[], deps: SandboxDeps): Promise<void> {
+  for (const vendor of vendors) {
+    const id = sandboxAppId(vendor.type);
+    const base = `${deps.publicUrl}/sandbox/${vendor.type}`;
+    const settings = {
+      ...withDefaultHosts(vendor.type, vendor.imApp.settings),
+      api_base: base,
+      ...(vendor.type === 'dingtalk' ? { oapi_base: base } : {}),
+    };
+    const input = {
+      name: vendor.imApp.name,
+      event_mode: vendor.imApp.event_mode,
+      settings,
+      secrets: vendor.imApp.secrets,
+    };
+    if (await findImApp(deps.db, id)) await updateImApp(deps.db, deps.secretBox, id, input);
+    else await insertImApp(deps.db, deps.secretBox, { type: vendor.type, sandbox: true, ...input }, id);
+  }
+  for (const vendor of vendors) {
+    const url = `${deps.publicUrl}/callbacks/${vendor.type}/${sandboxAppId(vendor.type)}`;
+    await vendor
+      .connect(url)
+      .catch((error) => deps.log.warn({ err: error, vendor: vendor.type }, 'sandbox callback setup failed'));
+  }
+}

@@ -1,0 +1,292 @@
+// The sandbox: the four vendor fakes behind one small interface, so the server can mount them, register
+// an IM app for each, and let a newcomer play every fake person (approve, reject) with no vendor account.
+import type { Hono } from 'hono';
+import { createDingTalkFake, type DingTalkFake } from '../providers/dingtalk/fake.js';
+import { dingTalkDemoSeed } from '../providers/dingtalk/seed.js';
+import type { FakeClock } from '../providers/fake-kit.js';
+import { createFeishuFake, type FeishuFake } from '../providers/feishu/fake.js';
+import { feishuSeed, seedAppId } from '../providers/feishu/seed.js';
+import type { Fetch } from '../providers/http.js';
+import type { ImType } from '../providers/types.js';
+import { createWeComFake, type WeComFake } from '../providers/wecom/fake.js';
+import { wecomSandboxSeed } from '../providers/wecom/seed.js';
+
+export interface SandboxPerson {
+  id: string;
+  name: string;
+  email?: string | undefined;
+  mobile?: string | undefined;
+  avatar?: string | undefined;
+}
+
+export interface SandboxApproval {
+  id: string;
+  title: string;
+  status: string;
+  /** People who may act now. */
+  waiting_for: SandboxPerson[];
+  created_at: string;
+}
+
+export interface SandboxMessage {
+  to: string;
+  kind: string;
+  content: string;
+  at: string;
+}
+
+export interface SandboxVendor {
+  type: ImType;
+  label: string;
+  /** The fake's HTTP app, mounted at /sandbox/<type>. */
+  app: Hono;
+  /** The IM app the sandbox registers for this fake (its credentials are the fake's). */
+  imApp: {
+    name: string;
+    event_mode: string;
+    settings: Record<string, string>;
+    secrets: Record<string, string>;
+  };
+  people(): SandboxPerson[];
+  pendingApprovals(): SandboxApproval[];
+  messages(): SandboxMessage[];
+  /** A fake person decides in the vendor's approval app; the vendor's callback follows. */
+  decide(
+    approvalId: string,
+    personId: string,
+    decision: 'approve' | 'reject',
+    comment?: string,
+  ): Promise<void>;
+  /** Points the fake's callbacks at our callback URL (the console step an operator would do). */
+  connect(callbackUrl: string): Promise<void>;
+}
+
+export interface SandboxOptions {
+  /** How fakes reach our callback URLs (in-process in the server). */
+  callbackFetch: Fetch;
+  clock?: FakeClock;
+}
+
+export function createSandboxVendors(options: SandboxOptions): SandboxVendor[] {
+  return [
+    feishuLike('feishu', 'Feishu 飞书', options),
+    feishuLike('lark', 'Lark', options),
+    dingtalk(options),
+    wecom(options),
+  ];
+}
+
+const iso = (value: number | string) =>
+  new Date(typeof value === 'string' ? Number(value) : value).toISOString();
+
+function feishuLike(type: 'feishu' | 'lark', label: string, options: SandboxOptions): SandboxVendor {
+  const credentials = {
+    app_id: seedAppId(`sandbox-${type}`),
+    app_secret: `sandbox-${type}-app-secret-not-real-0001`,
+    encrypt_key: `sandbox-${type}-encrypt-key`,
+    verification_token: `sandbox-${type}-verification-token`,
+  };
+  const fake: FeishuFake = createFeishuFake({
+    apps: [credentials],
+    seed: feishuSeed({ extraUsers: 20, extraChats: 3 }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  let callbackUrl: string | undefined;
+  const person = (openId: string): SandboxPerson => {
+    const user = fake.seed.users.find((candidate) => candidate.open_id === openId);
+    return user
+      ? { id: user.open_id, name: user.name, email: user.email, mobile: user.mobile, avatar: user.avatar_240 }
+      : { id: openId, name: openId };
+  };
+  return {
+    type,
+    label,
+    app: fake.app,
+    imApp: {
+      name: `sandbox-${type}`,
+      event_mode: 'webhook',
+      settings: { app_id: credentials.app_id },
+      secrets: {
+        app_secret: credentials.app_secret,
+        encrypt_key: credentials.encrypt_key,
+        verification_token: credentials.verification_token,
+      },
+    },
+    people: () => fake.seed.users.slice(0, 30).map((user) => person(user.open_id)),
+    pendingApprovals: () =>
+      [...fake.instances.values()]
+        .filter((instance) => instance.status === 'PENDING')
+        .map((instance) => ({
+          id: instance.instance_code,
+          title: instance.title ?? instance.serial_number,
+          status: instance.status,
+          waiting_for: instance.tasks
+            .filter((task) => task.status === 'PENDING')
+            .map((task) => person(task.open_id)),
+          created_at: iso(instance.start_time),
+        })),
+    messages: () =>
+      fake.messages.map((message) => ({
+        to: message.receive_id,
+        kind: message.msg_type,
+        content: message.content,
+        at: iso(message.create_time),
+      })),
+    async decide(approvalId, personId, decision, comment) {
+      const push = fake.decide(approvalId, decision === 'approve' ? 'APPROVED' : 'REJECTED', {
+        by: personId,
+        ...(comment ? { comment } : {}),
+      });
+      if (push && callbackUrl) await fake.deliver(callbackUrl, push, options.callbackFetch);
+    },
+    async connect(url) {
+      callbackUrl = url;
+      // What Feishu does when the operator saves the request URL: the url_verification handshake.
+      await fake.deliver(url, fake.urlVerificationRequest(credentials.app_id), options.callbackFetch);
+    },
+  };
+}
+
+function dingtalk(options: SandboxOptions): SandboxVendor {
+  const fake: DingTalkFake = createDingTalkFake({
+    seed: dingTalkDemoSeed,
+    callbackFetch: options.callbackFetch,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const { app } = dingTalkDemoSeed;
+  const person = (userId: string): SandboxPerson => {
+    const user = fake.users.get(userId);
+    return user
+      ? {
+          id: user.userid,
+          name: user.name,
+          email: user.email ?? user.org_email,
+          mobile: user.mobile,
+          avatar: user.avatar,
+        }
+      : { id: userId, name: userId };
+  };
+  return {
+    type: 'dingtalk',
+    label: 'DingTalk 钉钉',
+    app: fake.app,
+    imApp: {
+      name: 'sandbox-dingtalk',
+      event_mode: 'webhook',
+      settings: { app_key: app.appKey, agent_id: String(app.agentId) },
+      secrets: { app_secret: app.appSecret, aes_key: app.aesKey, token: app.token },
+    },
+    people: () => [...fake.users.keys()].map(person),
+    pendingApprovals: () =>
+      [...fake.instances.values()]
+        .filter((instance) => instance.status === 'RUNNING')
+        .map((instance) => ({
+          id: instance.processInstanceId,
+          title: instance.title,
+          status: instance.status,
+          waiting_for: instance.tasks
+            .filter((task) => task.status === 'RUNNING')
+            .map((task) => person(task.userId)),
+          created_at: iso(instance.createTime),
+        })),
+    messages: () => [
+      ...fake.workNotifications.map((message) => ({
+        to: message.userIds.join(', '),
+        kind: String(message.msg.msgtype ?? 'work_notification'),
+        content: JSON.stringify(message.msg),
+        at: iso(message.at),
+      })),
+      ...fake.robotMessages.map((message) => ({
+        to: `robot ${message.robot}`,
+        kind: String(message.body.msgtype ?? 'robot'),
+        content: JSON.stringify(message.body),
+        at: iso(message.at),
+      })),
+    ],
+    async decide(approvalId, personId, decision, comment) {
+      fake.decide(approvalId, personId, decision === 'approve' ? 'agree' : 'refuse', comment ?? '');
+      await fake.flush();
+    },
+    async connect(url) {
+      await fake.subscribe(url);
+    },
+  };
+}
+
+function wecom(options: SandboxOptions): SandboxVendor {
+  const fake: WeComFake = createWeComFake({
+    seed: wecomSandboxSeed,
+    fetch: options.callbackFetch,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const corp = wecomSandboxSeed;
+  const app = corp.apps[0]!;
+  const person = (userId: string): SandboxPerson => {
+    const user = fake.users().find((candidate) => candidate.userid === userId);
+    return user
+      ? {
+          id: user.userid,
+          name: user.name,
+          email: user.email ?? user.biz_mail,
+          mobile: user.mobile,
+          avatar: user.avatar,
+        }
+      : { id: userId, name: userId };
+  };
+  return {
+    type: 'wecom',
+    label: 'WeCom 企业微信',
+    app: fake.app,
+    imApp: {
+      name: 'sandbox-wecom',
+      event_mode: 'webhook',
+      settings: { corp_id: corp.corp_id, agent_id: app.agent_id },
+      secrets: {
+        secret: app.secret,
+        ...(app.callback
+          ? { token: app.callback.token, encoding_aes_key: app.callback.encoding_aes_key }
+          : {}),
+      },
+    },
+    people: () => fake.users().map((user) => person(user.userid)),
+    pendingApprovals: () =>
+      fake.approvals({ status: 1 }).map((approval) => {
+        const node = approval.nodes.find((candidate) => candidate.sp_status === 1);
+        return {
+          id: approval.sp_no,
+          title: approval.sp_name,
+          status: 'pending',
+          waiting_for: (node?.details ?? [])
+            .filter((detail) => detail.sp_status === 1)
+            .map((detail) => person(detail.userid)),
+          created_at: iso(approval.apply_time * 1000),
+        };
+      }),
+    messages: () => [
+      ...fake.messages.map((message) => ({
+        to: message.touser.join(', '),
+        kind: message.msgtype,
+        content: JSON.stringify(message.body),
+        at: iso(message.at),
+      })),
+      ...fake.robotMessages.map((message) => ({
+        to: `robot ${message.key}`,
+        kind: message.msgtype,
+        content: JSON.stringify(message.body),
+        at: iso(message.at),
+      })),
+    ],
+    async decide(approvalId, personId, decision, comment) {
+      fake.decide(approvalId, personId, decision, comment);
+      await fake.idle();
+    },
+    async connect(url) {
+      if (!app.callback) return;
+      await fake.configureCallback(corp.corp_id, app.agent_id, {
+        url,
+        token: app.callback.token,
+        encodingAesKey: app.callback.encoding_aes_key,
+      });
+    },
+  };
+}
