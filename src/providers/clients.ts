@@ -34,6 +34,7 @@ export class ImClients {
       fetch: this.deps.fetch,
       now: this.now,
       tokens: this.tokens,
+      limiter: this.limiter,
     });
     this.clients.set(app.id, { version, client });
     return client;

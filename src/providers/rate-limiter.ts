@@ -24,8 +24,8 @@ export function memoryRateLimiter(now: () => number = Date.now, sleep = defaultS
   return {
     async take(key, limits) {
       const longest = Math.max(...limits.map((limit) => limit.windowMs));
-      let log = logs.get(key);
-      if (!log) logs.set(key, (log = { times: [], head: 0 }));
+      const log = logs.get(key) ?? { times: [], head: 0 };
+      logs.set(key, log);
       for (;;) {
         const at = now();
         forget(log, at - longest);

@@ -2,7 +2,7 @@
 // Plain server-rendered HTML (the console has a richer version); every value is escaped.
 import type { SandboxVendor } from './vendors.js';
 
-const escape = (value: unknown): string =>
+const escapeHtml = (value: unknown): string =>
   String(value ?? '').replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 export function sandboxPage(vendors: SandboxVendor[], notice?: string): string {
@@ -10,14 +10,14 @@ export function sandboxPage(vendors: SandboxVendor[], notice?: string): string {
     const approvals = vendor.pendingApprovals();
     const rows = approvals.flatMap((approval) =>
       approval.waiting_for.map(
-        (person) => `<tr><td>${escape(approval.title)}<br><small>${escape(approval.id)}</small></td>
-        <td>${escape(person.name)}</td>
+        (person) => `<tr><td>${escapeHtml(approval.title)}<br><small>${escapeHtml(approval.id)}</small></td>
+        <td>${escapeHtml(person.name)}</td>
         <td><form method="post" action="/sandbox/decide">
-          <input type="hidden" name="vendor" value="${escape(vendor.type)}">
-          <input type="hidden" name="approval" value="${escape(approval.id)}">
-          <input type="hidden" name="person" value="${escape(person.id)}">
+          <input type="hidden" name="vendor" value="${escapeHtml(vendor.type)}">
+          <input type="hidden" name="approval" value="${escapeHtml(approval.id)}">
+          <input type="hidden" name="person" value="${escapeHtml(person.id)}">
           <input name="comment" placeholder="comment (optional)" aria-label="comment">
-          <button name="decision" value="approve">Approve as ${escape(person.name)}</button>
+          <button name="decision" value="approve">Approve as ${escapeHtml(person.name)}</button>
           <button name="decision" value="reject">Reject</button>
         </form></td></tr>`,
       ),
@@ -26,7 +26,7 @@ export function sandboxPage(vendors: SandboxVendor[], notice?: string): string {
       .people()
       .map(
         (person) =>
-          `<li>${escape(person.name)} <small>${escape(person.email ?? person.mobile ?? person.id)}</small></li>`,
+          `<li>${escapeHtml(person.name)} <small>${escapeHtml(person.email ?? person.mobile ?? person.id)}</small></li>`,
       )
       .join('');
     const messages = vendor
@@ -35,11 +35,11 @@ export function sandboxPage(vendors: SandboxVendor[], notice?: string): string {
       .reverse()
       .map(
         (message) =>
-          `<li><small>${escape(message.at)} → ${escape(message.to)} (${escape(message.kind)})</small><pre>${escape(message.content)}</pre></li>`,
+          `<li><small>${escapeHtml(message.at)} → ${escapeHtml(message.to)} (${escapeHtml(message.kind)})</small><pre>${escapeHtml(message.content)}</pre></li>`,
       )
       .join('');
-    return `<section><h2>${escape(vendor.label)}</h2>
-      <p>IM app <code>${escape(vendor.imApp.name)}</code>, API at <code>/sandbox/${escape(vendor.type)}</code></p>
+    return `<section><h2>${escapeHtml(vendor.label)}</h2>
+      <p>IM app <code>${escapeHtml(vendor.imApp.name)}</code>, API at <code>/sandbox/${escapeHtml(vendor.type)}</code></p>
       <h3>Approvals waiting (${approvals.length})</h3>
       ${rows.length ? `<table><tr><th>Approval</th><th>Waiting for</th><th></th></tr>${rows.join('')}</table>` : '<p>None yet: run a workflow with an approval on this app.</p>'}
       <h3>Messages received</h3>${messages ? `<ul>${messages}</ul>` : '<p>None yet.</p>'}
@@ -53,7 +53,7 @@ td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:
 <h1>Signoff sandbox</h1>
 <p>Fake Feishu, Lark, DingTalk and WeCom companies, each with an IM app already registered in Signoff. Act as any
 fake person: approvals you decide here reach Signoff through the platform's real callback protocol.</p>
-${notice ? `<p class="notice" role="status">${escape(notice)}</p>` : ''}
+${notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : ''}
 ${sections.join('\n')}
 </body></html>`;
 }

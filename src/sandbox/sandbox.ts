@@ -20,6 +20,7 @@ export interface SandboxDeps {
 export const sandboxAppId = (type: string) => `ima_sandbox_${type}`;
 
 /** The sandbox's HTTP surface: the fakes and the page. */
+// biome-ignore lint/suspicious/noExplicitAny: mounts on the API app and on the standalone one alike.
 export function mountSandbox(app: Hono<any>, vendors: SandboxVendor[]): void {
   for (const vendor of vendors) app.route(`/sandbox/${vendor.type}`, vendor.app);
   app.get('/sandbox', (c) => c.html(sandboxPage(vendors, c.req.query('notice'))));

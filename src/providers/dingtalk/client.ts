@@ -6,7 +6,7 @@ import { AppError } from '../../errors.js';
 import { type AccessToken, accessToken } from '../access-token.js';
 import { request } from '../http.js';
 import { allPages } from '../paginate.js';
-import { memoryRateLimiter, type RateLimit, type RateLimiter } from '../rate-limiter.js';
+import { memoryRateLimiter, type RateLimit } from '../rate-limiter.js';
 import type {
   ClientDeps,
   DepartmentListing,
