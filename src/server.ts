@@ -13,7 +13,7 @@ import type { Logger } from './log.js';
 import { ImClients } from './providers/clients.js';
 import type { Fetch } from './providers/http.js';
 import { localFetch } from './sandbox/local-fetch.js';
-import { mountSandbox, registerSandboxApps } from './sandbox/sandbox.js';
+import { mountSandbox, registerSandboxApps, removeSandboxApps } from './sandbox/sandbox.js';
 import { createSandboxVendors } from './sandbox/vendors.js';
 import { bootstrapAdmin } from './store/bootstrap.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
@@ -107,6 +107,8 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     if (sandbox) {
       mountSandbox(app, sandbox);
       await registerSandboxApps(sandbox, { db, secretBox, publicUrl: config.publicUrl, log });
+    } else {
+      await removeSandboxApps(db);
     }
     let url: string | undefined;
     if (options.listen !== false) {

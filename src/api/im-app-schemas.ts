@@ -1,6 +1,8 @@
 // Request and response shapes of Settings → Integrations → IM. One object per platform with exactly the
 // fields that platform issues; secrets are write-only.
 import { z } from '@hono/zod-openapi';
+import { imAppFields } from '../providers/im-app-fields.js';
+import type { ImType } from '../providers/types.js';
 
 const secret = (what: string) => z.string().trim().min(1, `${what} must not be empty`).max(512);
 const aesKey = (label: string) =>
@@ -12,7 +14,13 @@ const aesKey = (label: string) =>
       `${label} must be exactly 43 characters of letters, digits, + and / (copy it whole from the console)`,
     );
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
-const name = z.string().trim().min(1).max(64).openapi({ example: 'feishu-main' });
+// Workflows refer to apps by name and URLs by id (`ima_…`), so a name can never look like an id.
+const name = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'name must be 1 to 63 characters of a-z, 0-9, _ and -')
+  .refine((value) => !value.startsWith('ima_'), 'names starting with ima_ are reserved for app ids')
+  .openapi({ example: 'feishu-main' });
 
 const feishuFields = {
   name,
@@ -71,11 +79,38 @@ const wecomFields = {
   api_base: url.optional(),
 };
 
+/**
+ * Fields an event mode needs (DingTalk webhooks: aes_key and token) are reported together with every
+ * other problem, not after the rest is fixed: the check runs even when other fields already failed.
+ */
+function requiredForMode(type: ImType) {
+  const fields = imAppFields[type];
+  return [
+    (value: Record<string, unknown> | null, ctx: z.RefinementCtx) => {
+      // Runs even when the value failed earlier checks, so it may not even be an object.
+      if (!value || typeof value !== 'object') return;
+      if ((value.event_mode ?? fields.defaultEventMode) !== 'webhook') return;
+      for (const field of fields.requiredForWebhook) {
+        if (value[field] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [field],
+            message: `${field} is required for event_mode webhook`,
+          });
+        }
+      }
+    },
+    { when: () => true },
+  ] as const;
+}
+
 export const createImAppSchema = z
   .discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('feishu'), ...feishuFields }),
-    z.strictObject({ type: z.literal('lark'), ...feishuFields }),
-    z.strictObject({ type: z.literal('dingtalk'), ...dingtalkFields }),
+    z.strictObject({ type: z.literal('feishu'), ...feishuFields }).superRefine(...requiredForMode('feishu')),
+    z.strictObject({ type: z.literal('lark'), ...feishuFields }).superRefine(...requiredForMode('lark')),
+    z
+      .strictObject({ type: z.literal('dingtalk'), ...dingtalkFields })
+      .superRefine(...requiredForMode('dingtalk')),
     z.strictObject({ type: z.literal('wecom'), ...wecomFields }),
   ])
   .openapi('NewImApp');

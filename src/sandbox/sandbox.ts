@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { withDefaultHosts } from '../providers/im-app-fields.js';
 import type { Db } from '../store/db.js';
-import { findImApp, insertImApp, updateImApp } from '../store/im-apps.js';
+import { deleteImApp, findImApp, insertImApp, updateImApp, workflowsUsingApp } from '../store/im-apps.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { sandboxPage } from './page.js';
 import type { SandboxVendor } from './vendors.js';
@@ -47,7 +47,12 @@ export function mountSandbox(app: Hono<any>, vendors: SandboxVendor[]): void {
         'Send {"vendor": "feishu|lark|dingtalk|wecom", "url": "<the IM app\'s callback_url>"}.',
       );
     }
-    await vendor.connect(body.url);
+    const ok = await vendor.connect(body.url);
+    if (!ok)
+      throw new AppError(
+        'bad_request',
+        `${vendor.label} could not verify ${body.url}: check the app's credentials and that the URL is its callback_url.`,
+      );
     return c.json({ ok: true });
   });
   app.post('/sandbox/decide', async (c) => {
@@ -64,6 +69,14 @@ export function mountSandbox(app: Hono<any>, vendors: SandboxVendor[]): void {
     if ((c.req.header('accept') ?? '').includes('application/json')) return c.json({ ok: true, notice });
     return c.redirect(`/sandbox?notice=${encodeURIComponent(notice)}`, 303);
   });
+}
+
+/** With the sandbox off, its apps would point at fakes that are not there: remove the unused ones. */
+export async function removeSandboxApps(db: Db): Promise<void> {
+  const apps = await db.query<{ id: string; name: string }>('select id, name from im_apps where sandbox');
+  for (const app of apps) {
+    if ((await workflowsUsingApp(db, app)).length === 0) await deleteImApp(db, app.id);
+  }
 }
 
 /**

@@ -57,8 +57,8 @@ export interface SandboxVendor {
     decision: 'approve' | 'reject',
     comment?: string,
   ): Promise<void>;
-  /** Points the fake's callbacks at our callback URL (the console step an operator would do). */
-  connect(callbackUrl: string): Promise<void>;
+  /** Points the fake's callbacks at our callback URL (the console step an operator would do); false if the URL failed verification. */
+  connect(callbackUrl: string): Promise<boolean>;
 }
 
 export interface SandboxOptions {
@@ -140,9 +140,15 @@ function feishuLike(type: 'feishu' | 'lark', label: string, options: SandboxOpti
       if (push && callbackUrl) await fake.deliver(callbackUrl, push, options.callbackFetch);
     },
     async connect(url) {
-      callbackUrl = url;
-      // What Feishu does when the operator saves the request URL: the url_verification handshake.
-      await fake.deliver(url, fake.urlVerificationRequest(credentials.app_id), options.callbackFetch);
+      // What Feishu does when the operator saves the request URL: the url_verification handshake; the
+      // URL is kept only if it answers.
+      const response = await fake.deliver(
+        url,
+        fake.urlVerificationRequest(credentials.app_id),
+        options.callbackFetch,
+      );
+      if (response.ok) callbackUrl = url;
+      return response.ok;
     },
   };
 }
@@ -207,9 +213,7 @@ function dingtalk(options: SandboxOptions): SandboxVendor {
       fake.decide(approvalId, personId, decision === 'approve' ? 'agree' : 'refuse', comment ?? '');
       await fake.flush();
     },
-    async connect(url) {
-      await fake.subscribe(url);
-    },
+    connect: (url) => fake.subscribe(url),
   };
 }
 
@@ -281,12 +285,13 @@ function wecom(options: SandboxOptions): SandboxVendor {
       await fake.idle();
     },
     async connect(url) {
-      if (!app.callback) return;
-      await fake.configureCallback(corp.corp_id, app.agent_id, {
+      if (!app.callback) return false;
+      const result = await fake.configureCallback(corp.corp_id, app.agent_id, {
         url,
         token: app.callback.token,
         encodingAesKey: app.callback.encoding_aes_key,
       });
+      return result.ok;
     },
   };
 }

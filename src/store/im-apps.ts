@@ -97,9 +97,10 @@ export async function listImApps(db: Queryable): Promise<ImAppRecord[]> {
 
 /** By id or by name (workflows name apps; URLs use ids). */
 export async function findImApp(db: Queryable, handle: string): Promise<ImAppRecord | undefined> {
-  const [row] = await db.query<ImAppRecord>('select * from im_apps where id = $1 or name = $1 limit 1', [
-    handle,
-  ]);
+  const [row] = await db.query<ImAppRecord>(
+    'select * from im_apps where id = $1 or name = $1 order by (id = $1) desc limit 1',
+    [handle],
+  );
   return row;
 }
 
@@ -136,6 +137,18 @@ export function imAppConfig(box: SecretBox, app: ImAppRecord): ImAppConfig {
     ...withDefaultHosts(app.type, app.settings),
     ...openSecrets(box, app),
   } as ImAppConfig;
+}
+
+export async function forgetCallbackVerification(db: Queryable, id: string): Promise<void> {
+  await db.query('update im_apps set callback_verified_at = null where id = $1', [id]);
+}
+
+/** Credentials changed without a check: the last verdict no longer applies. */
+export async function forgetCheck(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    'update im_apps set last_check_at = null, last_check_ok = null, last_check_error = null where id = $1',
+    [id],
+  );
 }
 
 export async function recordCheck(db: Queryable, id: string, error: string | null): Promise<void> {

@@ -9,6 +9,8 @@ import {
   cacheGet,
   cacheSet,
   deleteImApp,
+  forgetCallbackVerification,
+  forgetCheck,
   getImApp,
   type ImAppRecord,
   imAppConfig,
@@ -48,21 +50,23 @@ const mask = '********';
 /** Splits a request into stored settings and secrets, with defaults and the per-mode requirements. */
 function toStored(
   input: CreateImApp | UpdateImApp,
-  previous: Record<string, string> = {},
+  previous?: { settings: Record<string, string>; secrets: Record<string, string>; event_mode: string },
 ): { settings: Record<string, string>; secrets: Record<string, string>; event_mode: string } {
   const fields = imAppFields[input.type];
   const values = input as Record<string, unknown>;
   const settings: Record<string, string> = {};
   for (const field of [...fields.settings, 'api_base', 'oapi_base']) {
-    if (typeof values[field] === 'string') settings[field] = values[field] as string;
+    const value = values[field] ?? previous?.settings[field];
+    if (typeof value === 'string') settings[field] = value;
   }
   const secrets: Record<string, string> = {};
   for (const field of fields.secrets) {
     const value = values[field];
     if (typeof value === 'string') secrets[field] = value;
-    else if (value === undefined && previous[field] !== undefined) secrets[field] = previous[field];
+    else if (value === undefined && previous?.secrets[field] !== undefined)
+      secrets[field] = previous.secrets[field];
   }
-  const event_mode = input.event_mode ?? fields.defaultEventMode;
+  const event_mode = input.event_mode ?? previous?.event_mode ?? fields.defaultEventMode;
   const missing = fields.required.filter(
     (field) => settings[field] === undefined && secrets[field] === undefined,
   );
@@ -139,6 +143,14 @@ export function imAppView(app: ImAppRecord, deps: Pick<AppDeps, 'publicUrl' | 's
 
 /** The platform's verdict on the credentials, as a validation problem the user can act on. */
 function credentialProblem(error: unknown, field: string): AppError {
+  // Nothing at that address speaks the platform's API: the host is wrong, not the secret.
+  if (isAppError(error) && /\bHTTP 404\b/.test(error.message)) {
+    const message =
+      'nothing answers as the platform API at this address (HTTP 404); check api_base, or leave it out for the public platform';
+    return new AppError('validation_failed', `The platform could not be reached at api_base: ${message}.`, {
+      problems: [{ path: 'api_base', message }],
+    });
+  }
   if (isAppError(error) && !error.retryable) {
     return new AppError('validation_failed', `The platform refused these credentials: ${error.message}`, {
       problems: [{ path: field, message: error.message }],
@@ -271,7 +283,11 @@ export function imAppRoutes(app: Api, deps: AppDeps): void {
           },
         );
       }
-      const stored = toStored(input, openSecrets(deps.secretBox, existing));
+      const stored = toStored(input, {
+        settings: existing.settings,
+        secrets: openSecrets(deps.secretBox, existing),
+        event_mode: existing.event_mode,
+      });
       const config = {
         type: input.type,
         ...withDefaultHosts(input.type, stored.settings),
@@ -290,14 +306,21 @@ export function imAppRoutes(app: Api, deps: AppDeps): void {
           throw credentialProblem(error, secretField[input.type]);
         }
       }
+      const previousSecrets = openSecrets(deps.secretBox, existing);
       const updated = await updateImApp(deps.db, deps.secretBox, existing.id, {
         name: input.name,
         ...stored,
       });
+      // New callback keys (or a new mode) must be verified again by the platform.
+      const callbackChanged =
+        stored.event_mode !== existing.event_mode ||
+        imAppFields[input.type].secrets.some((field) => stored.secrets[field] !== previousSecrets[field]);
+      if (callbackChanged) await forgetCallbackVerification(deps.db, existing.id);
       if (credentialsChanged) {
         await cacheClear(deps.db, existing.id);
         deps.imClients.forget(existing.id);
         if (c.req.valid('query').check !== 'false') await recordCheck(deps.db, existing.id, null);
+        else await forgetCheck(deps.db, existing.id);
       }
       return c.json(imAppView(await getImApp(deps.db, updated.id), deps), 200);
     },
