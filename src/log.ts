@@ -24,9 +24,29 @@ export const redactPaths = [
   'req.headers.authorization',
 ];
 
+/**
+ * Errors are logged by name, code, message and stack only: driver errors carry the failed query's
+ * parameters (and PostgreSQL a `detail` quoting row data), which may hold decrypted vendor payloads.
+ */
+function errorSerializer(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return {
+    type: error.name,
+    message: error.message,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    stack: error.stack,
+  };
+}
+
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
   return pino(
-    { level: options.level ?? 'info', redact: { paths: redactPaths, censor: '[redacted]' }, base: undefined },
+    {
+      level: options.level ?? 'info',
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      serializers: { err: errorSerializer },
+      base: undefined,
+    },
     options.destination ?? pino.destination(1),
   );
 }

@@ -104,6 +104,12 @@ export async function findImApp(db: Queryable, handle: string): Promise<ImAppRec
   return row;
 }
 
+/** By id only: callback URLs are keyed by the app id, never by a name. */
+export async function findImAppById(db: Queryable, id: string): Promise<ImAppRecord | undefined> {
+  const [row] = await db.query<ImAppRecord>('select * from im_apps where id = $1', [id]);
+  return row;
+}
+
 export async function getImApp(db: Queryable, handle: string): Promise<ImAppRecord> {
   const app = await findImApp(db, handle);
   if (!app) throw new AppError('not_found', `No IM app ${handle}.`);
@@ -183,7 +189,12 @@ export async function recordCallback(
     const rows = await db.query(
       `insert into im_events (im_app_id, dedup_key, type, payload) values ($1, $2, $3, $4)
        on conflict (im_app_id, dedup_key) do nothing returning id`,
-      [appId, result.event.dedup_key, result.event.type, JSON.stringify(result.event.payload)],
+      [
+        appId,
+        withoutNul(result.event.dedup_key),
+        withoutNul(result.event.type),
+        JSON.stringify(result.event.payload, nulFree),
+      ],
     );
     stored = rows.length > 0;
   }
@@ -194,6 +205,11 @@ export async function recordCallback(
   );
   return { replay: false, stored };
 }
+
+// PostgreSQL text and jsonb cannot hold U+0000, which a genuine vendor event may carry (a comment, a
+// title); it is stored as U+FFFD rather than losing the event.
+const withoutNul = (text: string) => text.replaceAll('\u0000', '\uFFFD');
+const nulFree = (_key: string, value: unknown) => (typeof value === 'string' ? withoutNul(value) : value);
 
 /** Forgets replay keys older than the timestamp window (they are refused as stale anyway). */
 export async function pruneReplays(db: Queryable, olderThanMs: number): Promise<void> {

@@ -6,7 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { AppError, errorBody, isAppError } from '../../errors.js';
 import { providerFor } from '../../providers/registry.js';
 import type { ImType } from '../../providers/types.js';
-import { findImApp, imAppConfig, recordCallback } from '../../store/im-apps.js';
+import { findImAppById, imAppConfig, recordCallback } from '../../store/im-apps.js';
 import type { Api, AppDeps } from '../app.js';
 
 export const maxCallbackBytes = 1024 * 1024;
@@ -26,7 +26,7 @@ export function callbackRoutes(app: Api, deps: AppDeps & { now?: () => number })
       const id = c.req.param('id')!;
       let outcome = 'accepted';
       try {
-        const record = await findImApp(deps.db, id);
+        const record = await findImAppById(deps.db, id);
         if (!record || record.type !== type)
           throw new AppError('not_found', 'No IM app at this callback URL.');
         const provider = providerFor(type);

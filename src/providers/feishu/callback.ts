@@ -176,7 +176,7 @@ export const handleFeishuCallback: CallbackHandler = (config, request, options) 
   if (typeof appId === 'string' && appId !== config.app_id) {
     throw new AppError(
       'bad_request',
-      `The ${label} event is for another app (${appId}), not ${config.app_id}.`,
+      `The ${label} event names another app, not ${config.app_id}; is this the callback URL of the right app?`,
     );
   }
   if (!dedupKey)
