@@ -18,6 +18,8 @@ import { createSandboxVendors } from './sandbox/vendors.js';
 import { bootstrapAdmin } from './store/bootstrap.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { type Db, openDb } from './store/db.js';
+import { ImAppConfigs } from './store/im-app-configs.js';
+import { pruneReplays } from './store/im-apps.js';
 import { migrate } from './store/migrate.js';
 import { createSecretBox, loadMasterKey } from './store/secret-box.js';
 
@@ -102,7 +104,21 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
 
     const secretBox = createSecretBox(loadMasterKey(config.secretKey, config.dataDir));
     const imClients = new ImClients({ fetch: outbound });
-    const app = createApp({ db, engine, log, publicUrl: config.publicUrl, version, secretBox, imClients });
+    const imAppConfigs = new ImAppConfigs(db, secretBox);
+    const app = createApp({
+      db,
+      engine,
+      log,
+      publicUrl: config.publicUrl,
+      version,
+      secretBox,
+      imClients,
+      imAppConfigs,
+    });
+    // Replay keys only matter inside the 5-minute timestamp window.
+    const pruning = setInterval(() => void pruneReplays(db, 10 * 60_000).catch(() => {}), 60_000);
+    pruning.unref();
+    cleanup.push(() => clearInterval(pruning));
     appRef = app;
     if (sandbox) {
       mountSandbox(app, sandbox);

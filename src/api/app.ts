@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { ImClients } from '../providers/clients.js';
 import type { ImEvent } from '../providers/types.js';
 import type { Db } from '../store/db.js';
+import type { ImAppConfigs } from '../store/im-app-configs.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { type AuthVariables, authenticate } from './auth.js';
 import { approvalRoutes } from './routes/approvals.js';
@@ -26,6 +27,7 @@ export interface AppDeps {
   version: string;
   secretBox: SecretBox;
   imClients: ImClients;
+  imAppConfigs: ImAppConfigs;
   /** Told about every newly recorded vendor event (the approval engine listens). */
   callbackEvents?: (imAppId: string, event: ImEvent | undefined) => void;
 }

@@ -177,33 +177,35 @@ export async function recordCallback(
     verification?: boolean | undefined;
   },
 ): Promise<{ replay: boolean; stored: boolean }> {
-  if (result.replay_key) {
-    const fresh = await db.query(
-      `insert into im_callback_replays (im_app_id, replay_key) values ($1, $2) on conflict do nothing returning replay_key`,
-      [appId, result.replay_key],
-    );
-    if (fresh.length === 0) return { replay: true, stored: false };
-  }
-  let stored = false;
-  if (result.event) {
-    const rows = await db.query(
-      `insert into im_events (im_app_id, dedup_key, type, payload) values ($1, $2, $3, $4)
-       on conflict (im_app_id, dedup_key) do nothing returning id`,
-      [
-        appId,
-        withoutNul(result.event.dedup_key),
-        withoutNul(result.event.type),
-        JSON.stringify(result.event.payload, nulFree),
-      ],
-    );
-    stored = rows.length > 0;
-  }
-  await db.query(
-    `update im_apps set last_event_at = case when $2 then now() else last_event_at end,
-       callback_verified_at = case when $3 then now() else callback_verified_at end where id = $1`,
-    [appId, result.event !== undefined, result.verification === true],
+  // One statement (atomic without a transaction, one round trip on the hot path). `last_event_at` is
+  // touched at most once a second, so a burst of callbacks does not rewrite the app row each time.
+  const [row] = await db.query<{ fresh: boolean; stored: boolean }>(
+    `with replay as (
+       insert into im_callback_replays (im_app_id, replay_key) select $1, $2::text where $2::text is not null
+       on conflict do nothing returning 1),
+     fresh as (select ($2::text is null or exists (select 1 from replay)) as ok),
+     event as (
+       insert into im_events (im_app_id, dedup_key, type, payload)
+       select $1, $3::text, $4::text, $5::jsonb from fresh where fresh.ok and $3::text is not null
+       on conflict (im_app_id, dedup_key) do nothing returning 1),
+     touch as (
+       update im_apps set
+         last_event_at = case when $3::text is not null then now() else last_event_at end,
+         callback_verified_at = case when $6::boolean then now() else callback_verified_at end
+       where id = $1 and (select ok from fresh)
+         and ($6::boolean or ($3::text is not null and (last_event_at is null or last_event_at < now() - interval '1 second')))
+       returning 1)
+     select (select ok from fresh) as fresh, exists (select 1 from event) as stored`,
+    [
+      appId,
+      result.replay_key ?? null,
+      result.event ? withoutNul(result.event.dedup_key) : null,
+      result.event ? withoutNul(result.event.type) : null,
+      result.event ? JSON.stringify(result.event.payload, nulFree) : null,
+      result.verification === true,
+    ],
   );
-  return { replay: false, stored };
+  return { replay: !row!.fresh, stored: row!.stored };
 }
 
 // PostgreSQL text and jsonb cannot hold U+0000, which a genuine vendor event may carry (a comment, a

@@ -6,7 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { AppError, errorBody, isAppError } from '../../errors.js';
 import { providerFor } from '../../providers/registry.js';
 import type { ImType } from '../../providers/types.js';
-import { findImAppById, imAppConfig, recordCallback } from '../../store/im-apps.js';
+import { recordCallback } from '../../store/im-apps.js';
 import type { Api, AppDeps } from '../app.js';
 
 export const maxCallbackBytes = 1024 * 1024;
@@ -26,12 +26,13 @@ export function callbackRoutes(app: Api, deps: AppDeps & { now?: () => number })
       const id = c.req.param('id')!;
       let outcome = 'accepted';
       try {
-        const record = await findImAppById(deps.db, id);
-        if (!record || record.type !== type)
+        const app = await deps.imAppConfigs.get(id);
+        if (!app || app.record.type !== type)
           throw new AppError('not_found', 'No IM app at this callback URL.');
+        const record = app.record;
         const provider = providerFor(type);
         const result = provider.handleCallback(
-          imAppConfig(deps.secretBox, record),
+          app.config,
           {
             method: c.req.method,
             query: Object.fromEntries(new URL(c.req.url).searchParams),
@@ -40,7 +41,7 @@ export function callbackRoutes(app: Api, deps: AppDeps & { now?: () => number })
           },
           { now },
         );
-        const recorded = await deps.db.transaction((tx) => recordCallback(tx, record.id, result));
+        const recorded = await recordCallback(deps.db, record.id, result);
         if (recorded.replay)
           throw new AppError('conflict', 'This callback was already received (same timestamp and nonce).');
         if (result.event && !recorded.stored) outcome = 'duplicate';

@@ -311,6 +311,7 @@ export function imAppRoutes(app: Api, deps: AppDeps): void {
         name: input.name,
         ...stored,
       });
+      deps.imAppConfigs.forget(existing.id);
       // New callback keys (or a new mode) must be verified again by the platform.
       const callbackChanged =
         stored.event_mode !== existing.event_mode ||
@@ -350,6 +351,7 @@ export function imAppRoutes(app: Api, deps: AppDeps): void {
         );
       }
       await deleteImApp(deps.db, existing.id);
+      deps.imAppConfigs.forget(existing.id);
       deps.imClients.forget(existing.id);
       return c.body(null, 204);
     },
