@@ -16,6 +16,7 @@ import { localFetch } from './sandbox/local-fetch.js';
 import { mountSandbox, registerSandboxApps, removeSandboxApps } from './sandbox/sandbox.js';
 import { createSandboxVendors } from './sandbox/vendors.js';
 import { bootstrapAdmin } from './store/bootstrap.js';
+import { CallbackRecorder } from './store/callback-recorder.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { type Db, openDb } from './store/db.js';
 import { ImAppConfigs } from './store/im-app-configs.js';
@@ -105,6 +106,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const secretBox = createSecretBox(loadMasterKey(config.secretKey, config.dataDir));
     const imClients = new ImClients({ fetch: outbound });
     const imAppConfigs = new ImAppConfigs(db, secretBox);
+    const callbackRecorder = new CallbackRecorder(db);
     const app = createApp({
       db,
       engine,
@@ -114,6 +116,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       secretBox,
       imClients,
       imAppConfigs,
+      callbackRecorder,
     });
     // Replay keys only matter inside the 5-minute timestamp window.
     const pruning = setInterval(() => void pruneReplays(db, 10 * 60_000).catch(() => {}), 60_000);

@@ -6,6 +6,7 @@ import { AppError, errorBody, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ImClients } from '../providers/clients.js';
 import type { ImEvent } from '../providers/types.js';
+import type { CallbackRecorder } from '../store/callback-recorder.js';
 import type { Db } from '../store/db.js';
 import type { ImAppConfigs } from '../store/im-app-configs.js';
 import type { SecretBox } from '../store/secret-box.js';
@@ -28,6 +29,7 @@ export interface AppDeps {
   secretBox: SecretBox;
   imClients: ImClients;
   imAppConfigs: ImAppConfigs;
+  callbackRecorder: CallbackRecorder;
   /** Told about every newly recorded vendor event (the approval engine listens). */
   callbackEvents?: (imAppId: string, event: ImEvent | undefined) => void;
 }

@@ -3,6 +3,7 @@
 import { AppError } from '../errors.js';
 import { withDefaultHosts } from '../providers/im-app-fields.js';
 import type { ImAppConfig, ImEvent, ImType } from '../providers/types.js';
+import { nulFree, withoutNul } from './callback-recorder.js';
 import type { Queryable } from './db.js';
 import { newId } from './ids.js';
 import type { SecretBox } from './secret-box.js';
@@ -207,11 +208,6 @@ export async function recordCallback(
   );
   return { replay: !row!.fresh, stored: row!.stored };
 }
-
-// PostgreSQL text and jsonb cannot hold U+0000, which a genuine vendor event may carry (a comment, a
-// title); it is stored as U+FFFD rather than losing the event.
-const withoutNul = (text: string) => text.replaceAll('\u0000', '\uFFFD');
-const nulFree = (_key: string, value: unknown) => (typeof value === 'string' ? withoutNul(value) : value);
 
 /** Forgets replay keys older than the timestamp window (they are refused as stale anyway). */
 export async function pruneReplays(db: Queryable, olderThanMs: number): Promise<void> {

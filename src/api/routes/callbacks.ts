@@ -6,7 +6,6 @@ import { bodyLimit } from 'hono/body-limit';
 import { AppError, errorBody, isAppError } from '../../errors.js';
 import { providerFor } from '../../providers/registry.js';
 import type { ImType } from '../../providers/types.js';
-import { recordCallback } from '../../store/im-apps.js';
 import type { Api, AppDeps } from '../app.js';
 
 export const maxCallbackBytes = 1024 * 1024;
@@ -41,7 +40,7 @@ export function callbackRoutes(app: Api, deps: AppDeps & { now?: () => number })
           },
           { now },
         );
-        const recorded = await recordCallback(deps.db, record.id, result);
+        const recorded = await deps.callbackRecorder.record({ appId: record.id, ...result });
         if (recorded.replay)
           throw new AppError('conflict', 'This callback was already received (same timestamp and nonce).');
         if (result.event && !recorded.stored) outcome = 'duplicate';
