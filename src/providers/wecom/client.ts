@@ -169,7 +169,10 @@ const memberMessageLimits: RateLimit[] = [
 ];
 
 const DEPARTMENT_ID = /^\d{1,12}$/;
-const REFRESH_BEFORE_MS = 5 * 60_000;
+// WeCom hands back the same token to any ask while it is valid (有效期内重复获取返回相同结果), so asking
+// early gains nothing: the token is used to its end, and a 42001 at the edge costs one retry, not a request
+// per lifetime.
+const REFRESH_BEFORE_MS = 0;
 
 export function createWeComClient(config: WeComConfig, deps: WeComClientDeps): WeComClient {
   const base = config.api_base.replace(/\/+$/, '');
