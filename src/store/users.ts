@@ -91,11 +91,16 @@ export async function hasToken(db: Queryable, token: string): Promise<boolean> {
 }
 
 export async function userByToken(db: Queryable, token: string): Promise<User | undefined> {
-  const [user] = await db.query<User>(
-    `update api_tokens t set last_used_at = now() from users u
-     where t.token_hash = $1 and u.id = t.user_id returning u.*`,
+  const [row] = await db.query<User & { token_id: string; last_used_at: Date | null }>(
+    `select u.*, t.id as token_id, t.last_used_at from api_tokens t join users u on u.id = t.user_id where t.token_hash = $1`,
     [hashToken(token)],
   );
+  if (!row) return undefined;
+  const { token_id, last_used_at, ...user } = row;
+  // Noted at most once a minute: a write on every request would double the cost of reads.
+  if (!last_used_at || Date.now() - new Date(last_used_at).getTime() > 60_000) {
+    await db.query('update api_tokens set last_used_at = now() where id = $1', [token_id]);
+  }
   return user;
 }
 
