@@ -5,8 +5,8 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { createDingTalkCrypto } from '../src/providers/dingtalk/crypto.js';
 import { encryptFeishuEvent, feishuSignature } from '../src/providers/feishu/crypto.js';
 import {
-  decodeEncodingAesKey,
   decodeBase64Strict,
+  decodeEncodingAesKey,
   msgSignature,
   randomNonce,
 } from '../src/providers/shared/msg-crypt.js';

@@ -45,7 +45,9 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
 async function openPglite(dataDir: string, schema?: string): Promise<Db> {
   // PostgreSQL's default 128 MB of shared buffers is sized for a server of its own; embedded in our
   // process it would be most of our memory. 16 MB holds Signoff's working set.
-  const lite = new PGlite(dataDir === 'memory://' ? undefined : dataDir, { postgresqlconf: ['shared_buffers = 16MB'] });
+  const lite = new PGlite(dataDir === 'memory://' ? undefined : dataDir, {
+    postgresqlconf: ['shared_buffers = 16MB'],
+  });
   await lite.waitReady;
   if (schema)
     await lite.exec(
