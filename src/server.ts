@@ -117,6 +117,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       imClients,
       imAppConfigs,
       callbackRecorder,
+      sandbox: sandbox !== undefined,
     });
     // Replay keys only matter inside the 5-minute timestamp window.
     const pruning = setInterval(() => void pruneReplays(db, 10 * 60_000).catch(() => {}), 60_000);

@@ -14,6 +14,7 @@ import { type AuthVariables, authenticate } from './auth.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { healthRoutes } from './routes/health.js';
+import { homeRoutes } from './routes/home.js';
 import { imAppRoutes } from './routes/im-apps.js';
 import { runRoutes } from './routes/runs.js';
 import { userRoutes } from './routes/users.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   imClients: ImClients;
   imAppConfigs: ImAppConfigs;
   callbackRecorder: CallbackRecorder;
+  /** The sandbox is mounted (the home page links to it). */
+  sandbox?: boolean;
   /** Told about every newly recorded vendor event (the approval engine listens). */
   callbackEvents?: (imAppId: string, event: ImEvent | undefined) => void;
 }
@@ -69,6 +72,7 @@ export function createApp(deps: AppDeps): Api {
   );
 
   healthRoutes(app, deps);
+  homeRoutes(app, { ...deps, sandbox: deps.sandbox ?? false });
   callbackRoutes(app, deps);
   app.use('/api/*', async (c, next) => {
     if (c.req.path === '/api/openapi.json') return next();
