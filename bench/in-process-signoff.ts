@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { type Signoff, startSignoff } from '../src/server.js';
+import { apiRequest } from '../test/api-request.js';
 
 export const benchToken = 'bench-admin-token-0123456789abcdef';
 
@@ -39,24 +40,10 @@ export async function startBenchSignoff(): Promise<BenchSignoff> {
   return {
     signoff,
     async call(method, path, body, expect) {
-      const headers: Record<string, string> = { authorization: `Bearer ${benchToken}` };
-      let payload: string | undefined;
-      if (typeof body === 'string') {
-        headers['content-type'] = 'application/yaml';
-        payload = body;
-      } else if (body !== undefined) {
-        headers['content-type'] = 'application/json';
-        payload = JSON.stringify(body);
-      }
-      const response = await signoff.app.request(path, {
-        method,
-        headers,
-        ...(payload !== undefined ? { body: payload } : {}),
-      });
-      const text = await response.text();
+      const { status, text } = await apiRequest(signoff.app, benchToken, method, path, body);
       const expected = expect ?? (method === 'POST' && /\/runs$|\/workflows$/.test(path) ? 201 : 200);
-      if (response.status !== expected) {
-        throw new Error(`${method} ${path} answered ${response.status} (expected ${expected}): ${text}`);
+      if (status !== expected) {
+        throw new Error(`${method} ${path} answered ${status} (expected ${expected}): ${text}`);
       }
       return text ? JSON.parse(text) : undefined;
     },

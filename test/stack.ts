@@ -12,6 +12,7 @@ import { createLogger } from '../src/log.js';
 import type { Fetch } from '../src/providers/http.js';
 import { type Signoff, startSignoff } from '../src/server.js';
 import { openDb, quoteIdent } from '../src/store/db.js';
+import { apiRequest } from './api-request.js';
 
 export const adminToken = 'test-admin-token-0123456789abcdef';
 
@@ -81,22 +82,8 @@ export async function startStack(
     dataDir,
     logs,
     async call(method, path, body, token = adminToken) {
-      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-      let payload: string | undefined;
-      if (typeof body === 'string') {
-        headers['content-type'] = 'application/yaml';
-        payload = body;
-      } else if (body !== undefined) {
-        headers['content-type'] = 'application/json';
-        payload = JSON.stringify(body);
-      }
-      const response = await signoff.app.request(path, {
-        method,
-        headers,
-        ...(payload !== undefined ? { body: payload } : {}),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+      const { status, text } = await apiRequest(signoff.app, token, method, path, body);
+      return { status, body: text ? JSON.parse(text) : undefined };
     },
     async close() {
       await signoff.close();

@@ -115,6 +115,7 @@ export const dingTalkDemoSeed: DingTalkSeed = {
       dept_id_list: [2, 4],
     },
   ],
+  // Demo values for the fake and the sandbox, not credentials of any real robot.
   robots: [{ accessToken: 'signoff-demo-robot', secret: 'SECsignoffdemorobotsecret' }],
   defaultApprovers: ['manager001'],
 };
