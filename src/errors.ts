@@ -19,6 +19,8 @@ export const errorCodes = {
   upstream_timeout: { status: 504, retryable: true },
   upstream_rejected: { status: 502, retryable: false },
   rate_limited: { status: 429, retryable: true },
+  // the vendor no longer has an approval definition we cached (deleted in its console): recreate it once
+  definition_gone: { status: 409, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

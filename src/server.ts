@@ -6,8 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Api, createApp } from './api/app.js';
+import { callbackFront } from './api/callback-front.js';
 import type { Config } from './config.js';
+import { approvalApps } from './engine/approval-apps.js';
 import { Engine } from './engine/engine.js';
+import { eventConnectors } from './engine/event-connectors.js';
+import { LiveConnections } from './engine/live-connections.js';
 import { type Queue, startQueue } from './engine/queue.js';
 import type { Logger } from './log.js';
 import { ImClients } from './providers/clients.js';
@@ -37,6 +41,8 @@ export interface StartOptions {
   /** Told the generated admin token once, at first start. */
   onAdminToken?: (token: string) => void;
   pollingIntervalSeconds?: number;
+  /** Reconcile polls of vendor approvals (tests shorten them); default 10 s rising to 5 min. */
+  approvalPolls?: { first: number; max: number };
 }
 
 export interface Signoff {
@@ -89,7 +95,20 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const outbound = localFetch(config.publicUrl, () => appRef!, options.fetch ?? fetch);
     const sandbox = config.sandbox ? createSandboxVendors({ callbackFetch: outbound }) : undefined;
 
-    const engine = new Engine({
+    const secretBox = createSecretBox(loadMasterKey(config.secretKey, config.dataDir));
+    const imClients = new ImClients({ fetch: outbound });
+    const imAppConfigs = new ImAppConfigs(db, secretBox);
+    const callbackRecorder = new CallbackRecorder(db);
+    const liveConnections = new LiveConnections({
+      db,
+      configs: imAppConfigs,
+      recorder: callbackRecorder,
+      log,
+      connectors: eventConnectors,
+      // The engine is made just below; events only flow once `start()` has run.
+      onEvent: (appId, event): Promise<void> => engine.vendorEvent(appId, event),
+    });
+    const engine: Engine = new Engine({
       db,
       queue,
       log,
@@ -99,14 +118,13 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       exclusive: db.kind === 'pglite',
       secrets: config.secrets,
       fetch: outbound,
+      approvalApps: approvalApps({ db, configs: imAppConfigs, clients: imClients }),
+      liveEvents: (appId): boolean => liveConnections.isLive(appId),
+      ...(options.approvalPolls ? { approvalPolls: options.approvalPolls } : {}),
     });
     await engine.start();
     cleanup.push(() => engine.stop());
 
-    const secretBox = createSecretBox(loadMasterKey(config.secretKey, config.dataDir));
-    const imClients = new ImClients({ fetch: outbound });
-    const imAppConfigs = new ImAppConfigs(db, secretBox);
-    const callbackRecorder = new CallbackRecorder(db);
     const app = createApp({
       db,
       engine,
@@ -117,13 +135,22 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       imClients,
       imAppConfigs,
       callbackRecorder,
+      // Every recorded event may be a decision: look at the approval it is about, after answering.
+      callbackEvents: (appId, event) => {
+        void engine
+          .vendorEvent(appId, event)
+          .catch((error) => log.warn({ err: error, im_app: appId }, 'approval sync after an event failed'));
+      },
       sandbox: sandbox !== undefined,
+      imAppChanged: (appId) => liveConnections.refresh(appId),
     });
     // Replay keys only matter inside the 5-minute timestamp window.
     const pruning = setInterval(() => void pruneReplays(db, 10 * 60_000).catch(() => {}), 60_000);
     pruning.unref();
     cleanup.push(() => clearInterval(pruning));
     appRef = app;
+    await liveConnections.start();
+    cleanup.push(() => liveConnections.stop());
     if (sandbox) {
       mountSandbox(app, sandbox);
       await registerSandboxApps(sandbox, { db, secretBox, publicUrl: config.publicUrl, log });
@@ -133,8 +160,15 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     let url: string | undefined;
     if (options.listen !== false) {
       const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-        const instance = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
-          resolveServer(instance),
+        // Vendor callbacks are served by a lean front before Hono (the same handler; see callback-front.ts).
+        const instance = serve(
+          {
+            fetch: app.fetch,
+            port: config.port,
+            hostname: config.host,
+            createServer: callbackFront(app) as never,
+          },
+          () => resolveServer(instance),
         );
         instance.once('error', reject);
       });

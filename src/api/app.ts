@@ -35,6 +35,8 @@ export interface AppDeps {
   sandbox?: boolean;
   /** Told about every newly recorded vendor event (the approval engine listens). */
   callbackEvents?: (imAppId: string, event: ImEvent | undefined) => void;
+  /** Told when an IM app was added, changed or removed (its long connection follows its settings). */
+  imAppChanged?: (imAppId: string) => void;
 }
 
 export type Api = OpenAPIHono<{ Variables: AuthVariables }>;

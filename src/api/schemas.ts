@@ -102,6 +102,42 @@ export const decisionSchema = z
   })
   .openapi('Decision');
 
+export const vendorApproverSchema = z
+  .object({
+    id: z.string().describe("The vendor's user id."),
+    name: z.string().nullable(),
+    avatar: z.string().nullable(),
+    decision: z.enum(['pending', 'approved', 'rejected', 'transferred', 'waiting']),
+    comment: z.string().nullable(),
+    decided_at: timestamp,
+  })
+  .openapi('VendorApprover');
+
+export const vendorApprovalSchema = z
+  .object({
+    platform: z.enum(['feishu', 'lark', 'dingtalk', 'wecom']),
+    im_app_id: z.string(),
+    instance_id: z.string().nullable().describe('Null until the instance has been created at the vendor.'),
+    status: z
+      .string()
+      .nullable()
+      .describe("The vendor's own status word (e.g. PENDING, CANCELED, TERMINATED, 4)."),
+    link: z
+      .string()
+      .nullable()
+      .describe("Opens the instance in the vendor's app, where the vendor gives one."),
+    status_text: z.string().nullable().describe('What happened at the vendor, in words.'),
+    nodes: z.array(
+      z.object({
+        type: z.enum(['AND', 'OR']),
+        status: z.enum(['pending', 'approved', 'rejected', 'waiting']),
+        approvers: z.array(vendorApproverSchema),
+      }),
+    ),
+    last_synced_at: timestamp,
+  })
+  .openapi('VendorApproval');
+
 export const approvalSchema = z
   .object({
     id: z.number().int(),
@@ -118,6 +154,11 @@ export const approvalSchema = z
     timeout_outcome: z.enum(['approve', 'reject']),
     created_at: z.string(),
     decided_at: timestamp,
+    vendor: vendorApprovalSchema
+      .nullable()
+      .describe(
+        'For approvals decided in Feishu, Lark, DingTalk or WeCom: the vendor instance and its progress.',
+      ),
   })
   .openapi('Approval');
 

@@ -92,6 +92,50 @@ export function approvalView(
     timeout_outcome: approval.timeout_outcome,
     created_at: isoNow(approval.created_at),
     decided_at: iso(approval.decided_at),
+    vendor: vendorView(approval),
+  };
+}
+
+function vendorView(approval: ApprovalRecord) {
+  if (approval.kind === 'native' || !approval.im_app_id) return null;
+  const requested = approval.vendor_request?.nodes ?? [];
+  // Vendors list a node's approvers only once the flow reaches it: until then, those we asked for.
+  const nodes = requested.length
+    ? requested.map((node, index) => {
+        const read = approval.vendor_state?.nodes[index];
+        const status = read?.status ?? (index === 0 ? 'pending' : 'waiting');
+        return read?.approvers.length
+          ? read
+          : {
+              type: node.type,
+              status,
+              approvers: node.approvers.map(
+                (id) => ({ id, decision: status === 'waiting' ? 'waiting' : 'pending' }) as const,
+              ),
+            };
+      })
+    : (approval.vendor_state?.nodes ?? []);
+  const names = new Map(approval.approvers.map((approver) => [approver.user_id, approver.name]));
+  return {
+    platform: approval.kind as 'feishu' | 'lark' | 'dingtalk' | 'wecom',
+    im_app_id: approval.im_app_id,
+    instance_id: approval.vendor_instance_id,
+    status: approval.vendor_status,
+    link: approval.vendor_link,
+    status_text: approval.status_text,
+    nodes: nodes.map((node) => ({
+      type: node.type,
+      status: node.status,
+      approvers: node.approvers.map((approver) => ({
+        id: approver.id,
+        name: ('name' in approver ? approver.name : undefined) ?? names.get(approver.id) ?? null,
+        avatar: ('avatar' in approver ? approver.avatar : undefined) ?? null,
+        decision: approver.decision,
+        comment: ('comment' in approver ? approver.comment : undefined) ?? null,
+        decided_at: ('decided_at' in approver ? approver.decided_at : undefined) ?? null,
+      })),
+    })),
+    last_synced_at: iso(approval.last_synced_at),
   };
 }
 

@@ -7,7 +7,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { InstanceState } from '../providers/approvals.js';
 import type { Fetch } from '../providers/http.js';
+import type { ImEvent } from '../providers/types.js';
 import {
   type ApprovalRecord,
   cancelPendingApprovals,
@@ -34,9 +36,16 @@ import {
   transitionJob,
 } from '../store/runs.js';
 import type { User } from '../store/users.js';
+import { saveVendorState } from '../store/vendor-approvals.js';
 import { getWorkflow } from '../store/workflows.js';
+import type { ApprovalApps } from './approval-apps.js';
 import { LogWriter } from './log-writer.js';
-import { evaluateNative, startNativeApproval } from './native-approval.js';
+import {
+  evaluateNative,
+  type NativeApprovalJob,
+  type Outcome,
+  startNativeApproval,
+} from './native-approval.js';
 import { runNotification } from './notification-job.js';
 import { resolveParams } from './params.js';
 import { planRun } from './plan-run.js';
@@ -44,6 +53,8 @@ import { type Queue, queues } from './queue.js';
 import { jobSpec, templateContext } from './run-context.js';
 import { runShellJob } from './shell-job.js';
 import { isFinalJob, isFinalRun, type JobStatus } from './status.js';
+import { VendorApprovalDriver } from './vendor-approval.js';
+import type { VendorApprovalSpec } from './workflow-spec.js';
 
 export interface EngineOptions {
   db: Db;
@@ -65,9 +76,22 @@ export interface EngineOptions {
    */
   exclusive?: boolean;
   heartbeatMs?: number;
+  /** Registered IM apps' approval APIs; without them, vendor approval jobs fail with a clear reason. */
+  approvalApps?: ApprovalApps;
+  /** True while a long connection or stream delivers an app's events (polls may back off). */
+  liveEvents?: (appId: string) => boolean;
+  /** How often due reconcile polls of vendor approvals are looked for. */
+  pollCheckMs?: number;
+  /** The reconcile polls' clock; benchmarks and tests simulate hours with it. Default Date.now. */
+  pollClock?: () => number;
+  /** Reconcile poll intervals: `first` (and always in `poll` mode), backing off to `max` while events arrive. */
+  approvalPolls?: { first: number; max: number };
 }
 
 export type Actor = Pick<User, 'id' | 'name' | 'is_admin'>;
+
+/** Tries at creating a vendor approval instance before its job fails (about 10 minutes of backoff). */
+const vendorCreateAttempts = 8;
 
 const activeStatuses: JobStatus[] = ['queued', 'running', 'waiting_for_approval'];
 
@@ -86,7 +110,10 @@ export class Engine {
   /** Shell jobs running in this process, so a cancel here stops them at once. */
   private readonly local = new Map<number, { cancel(): void; done: Promise<unknown> }>();
   private timer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private readonly vendor: VendorApprovalDriver | undefined;
+  private readonly pollCheckMs: number;
 
   constructor(options: EngineOptions) {
     this.db = options.db;
@@ -100,6 +127,19 @@ export class Engine {
     this.staleAfterMs = options.staleAfterMs ?? 15_000;
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.exclusive = options.exclusive ?? false;
+    this.pollCheckMs = options.pollCheckMs ?? 1_000;
+    this.vendor = options.approvalApps
+      ? new VendorApprovalDriver({
+          db: this.db,
+          log: this.log,
+          publicUrl: this.publicUrl,
+          apps: options.approvalApps,
+          settle: (approvalId, outcome, state) => this.settleApproval(approvalId, outcome, state),
+          ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}),
+          ...(options.pollClock ? { now: options.pollClock } : {}),
+          ...(options.approvalPolls ? { intervals: options.approvalPolls } : {}),
+        })
+      : undefined;
   }
 
   /** Registers this instance, recovers what crashed instances left, and starts taking queued work. */
@@ -108,16 +148,46 @@ export class Engine {
     await this.recover(true);
     await this.queue.work(queues.executeJob, ({ jobId }) => this.executeJob(jobId));
     await this.queue.work(queues.approvalDeadline, ({ approvalId }) => this.expireApproval(approvalId));
+    await this.queue.work(queues.approvalRevoke, async ({ approvalId }) => this.vendor?.revoke(approvalId));
+    await this.queue.work(queues.approvalRemind, async ({ approvalId }) => this.vendor?.remind(approvalId));
     this.timer = setInterval(() => {
       void this.tick().catch((error) => this.log.error({ err: error }, 'engine maintenance failed'));
     }, this.heartbeatMs);
     this.timer.unref();
+    if (this.vendor) {
+      // Decisions taken while we were down: look at every waiting instance once, now.
+      await this.db.query(
+        `update approvals set next_poll_at = now() where status = 'pending' and vendor_instance_id is not null`,
+      );
+      let polling = false;
+      this.pollTimer = setInterval(() => {
+        if (polling || this.stopping) return;
+        polling = true;
+        void this.vendor!.pollDue()
+          .catch((error) => this.log.error({ err: error }, 'approval polls failed'))
+          .finally(() => {
+            polling = false;
+          });
+      }, this.pollCheckMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  /** Runs the reconcile polls that are due now (the timer does this every `pollCheckMs`). */
+  async pollApprovals(): Promise<number> {
+    return this.vendor ? this.vendor.pollDue() : 0;
+  }
+
+  /** An event from an IM app (callback, long connection, stream): syncs the approval it is about, if any. */
+  async vendorEvent(appId: string, event: ImEvent | undefined): Promise<void> {
+    await this.vendor?.onEvent(appId, event);
   }
 
   /** Stops taking work; shell jobs still running here are stopped and end `failed` (interrupted). */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
     const running = [...this.local.values()];
     for (const job of running) job.cancel();
     await Promise.allSettled(running.map((job) => job.done));
@@ -164,7 +234,7 @@ export class Engine {
           await transitionJob(tx, job.id, ['pending'], 'skipped');
         }
       }
-      await cancelPendingApprovals(tx, ids);
+      await this.withdraw(tx, await cancelPendingApprovals(tx, ids));
       await setRunStatus(tx, runId, 'cancelled', reason, true);
       return ids;
     });
@@ -189,6 +259,12 @@ export class Engine {
       const approval = (await lockApproval(tx, found.id))!;
       if (approval.status !== 'pending') {
         throw new AppError('conflict', `This approval has already ended: ${approval.status}.`);
+      }
+      if (approval.kind !== 'native') {
+        throw new AppError(
+          'conflict',
+          `This approval is decided in ${approval.kind}'s approval app, not in Signoff; open it there.`,
+        );
       }
       const listed = approval.approvers.some((approver) => approver.user_id === input.actor.id);
       if (!listed && !input.actor.is_admin) {
@@ -229,6 +305,7 @@ export class Engine {
       const approval = (await lockApproval(tx, approvalId))!;
       if (approval.status !== 'pending' || approval.deadline.getTime() > Date.now()) return [];
       await setApprovalStatus(tx, approval.id, 'timeout');
+      await this.withdraw(tx, [approval]);
       const approve = approval.timeout_outcome === 'approve';
       await transitionJob(tx, approval.job_id, ['waiting_for_approval'], approve ? 'passed' : 'timeout', {
         reason: approve
@@ -277,27 +354,116 @@ export class Engine {
       const result = await runNotification({ job, run, spec, context, logs, fetch: this.fetch });
       await logs.close();
       if (result.retryInMs !== undefined) {
-        await this.db.transaction(async (tx) => {
-          await lockRun(tx, run.id);
-          const requeued = await transitionJob(tx, job.id, ['running'], 'queued', {
-            reason: result.reason,
-            instanceId: null,
-          });
-          if (requeued) {
-            await this.queue.send(
-              tx,
-              queues.executeJob,
-              { jobId: job.id },
-              { startAfter: new Date(Date.now() + result.retryInMs!) },
-            );
-          }
-        });
+        await this.requeue(job, result.reason ?? 'retrying', result.retryInMs);
         return;
       }
       await this.finishJob(job, result.status, result.reason, {});
       return;
     }
+    if (spec.type === 'approval' && spec.spec.type !== 'native') {
+      await this.openVendorApproval(job, run, spec.spec, context);
+      return;
+    }
     await this.finishJob(job, 'failed', `jobs of type ${spec.type} cannot be executed`, {});
+  }
+
+  /** A vendor approval job: create the instance (once), then wait for the decision. */
+  private async openVendorApproval(
+    job: JobRecord,
+    run: RunRecord,
+    spec: VendorApprovalSpec,
+    context: ReturnType<typeof templateContext>,
+  ): Promise<void> {
+    if (!this.vendor) {
+      await this.finishJob(job, 'failed', 'IM approvals are not available in this server', {});
+      return;
+    }
+    const result = await this.vendor.create(job, run, spec, context);
+    if ('failed' in result) {
+      await this.finishJob(job, 'failed', result.failed, {});
+      return;
+    }
+    if ('retryInMs' in result) {
+      if (job.attempts >= vendorCreateAttempts) {
+        await this.finishJob(job, 'failed', `${result.reason} (gave up after ${job.attempts} attempts)`, {});
+        return;
+      }
+      // Backs off 5 s, 10 s, 20 s … (at most 5 min), or as long as the vendor asked.
+      const backoff = Math.min(300_000, 5_000 * 2 ** (job.attempts - 1));
+      await this.requeue(job, result.reason, Math.max(result.retryInMs, backoff));
+      return;
+    }
+    const withdraw = await this.db.transaction(async (tx) => {
+      await lockRun(tx, run.id);
+      const approval = (await lockApproval(tx, result.approvalId))!;
+      const waiting = await transitionJob(tx, job.id, ['running'], 'waiting_for_approval', {
+        reason: null,
+      });
+      if (!waiting) return approval.status === 'cancelled' || approval.status === 'timeout';
+      await this.queue.send(
+        tx,
+        queues.approvalDeadline,
+        { approvalId: approval.id },
+        { startAfter: approval.deadline },
+      );
+      if (approval.remind_at && approval.remind_at > new Date())
+        await this.queue.send(
+          tx,
+          queues.approvalRemind,
+          { approvalId: approval.id },
+          { startAfter: approval.remind_at },
+        );
+      return false;
+    });
+    // Cancelled while the instance was being created: withdraw it at the vendor now.
+    if (withdraw) await this.queue.send(null, queues.approvalRevoke, { approvalId: result.approvalId });
+  }
+
+  /** Back on the queue after `delayMs` (a vendor or webhook that asked us to retry). */
+  private async requeue(job: JobRecord, reason: string, delayMs: number): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await lockRun(tx, job.run_id);
+      const requeued = await transitionJob(tx, job.id, ['running'], 'queued', { reason, instanceId: null });
+      if (requeued) {
+        await this.queue.send(
+          tx,
+          queues.executeJob,
+          { jobId: job.id },
+          { startAfter: new Date(Date.now() + delayMs) },
+        );
+      }
+    });
+  }
+
+  /**
+   * The decision path for vendor approvals: the vendor's instance has ended (`outcome`). Settles the
+   * approval and its job once; later calls for the same approval change nothing.
+   */
+  private async settleApproval(approvalId: number, outcome: Outcome, state: InstanceState): Promise<void> {
+    const found = await findApproval(this.db, approvalId);
+    if (found?.status !== 'pending') return;
+    const execute = await this.db.transaction(async (tx) => {
+      await lockRun(tx, found.run_id);
+      const approval = (await lockApproval(tx, approvalId))!;
+      if (approval.status !== 'pending') return [];
+      await saveVendorState(tx, approval.id, state, new Date());
+      await setApprovalStatus(tx, approval.id, outcome.status);
+      // `running`: the decision can arrive before the job has moved on to waiting (a fast approver).
+      await transitionJob(tx, approval.job_id, ['waiting_for_approval', 'running'], outcome.jobStatus, {
+        reason: outcome.reason,
+      });
+      return this.advance(tx, approval.run_id);
+    });
+    this.kick(execute);
+    this.log.info({ approval: approvalId, outcome: outcome.status }, 'vendor approval decided');
+  }
+
+  /** Vendor approvals that just ended without a decision are withdrawn at the vendor, after commit. */
+  private async withdraw(tx: Tx, approvals: Pick<ApprovalRecord, 'id' | 'kind'>[]): Promise<void> {
+    for (const approval of approvals) {
+      if (approval.kind !== 'native')
+        await this.queue.send(tx, queues.approvalRevoke, { approvalId: approval.id });
+    }
   }
 
   private async finishJob(
@@ -330,9 +496,12 @@ export class Engine {
       const plan = planRun(jobs);
       for (const { id, reason } of plan.cancel)
         await transitionJob(tx, id, activeStatuses, 'cancelled', { reason });
-      await cancelPendingApprovals(
+      await this.withdraw(
         tx,
-        plan.cancel.map((job) => job.id),
+        await cancelPendingApprovals(
+          tx,
+          plan.cancel.map((job) => job.id),
+        ),
       );
       for (const id of plan.skip) await transitionJob(tx, id, ['pending'], 'skipped');
       if (plan.start.length === 0) {
@@ -342,11 +511,11 @@ export class Engine {
       for (const id of plan.start) {
         const job = jobs.find((candidate) => candidate.id === id)!;
         const spec = jobSpec(run.spec, job.name);
-        if (spec.type === 'approval') {
+        if (spec.type === 'approval' && spec.spec.type === 'native') {
           await startNativeApproval(tx, {
             run,
             job,
-            spec,
+            spec: spec as NativeApprovalJob,
             context: templateContext(run, jobs, this.publicUrl, this.secrets),
             queue: this.queue,
           });
@@ -390,7 +559,9 @@ export class Engine {
     for (const job of orphans) {
       const execute = await this.db.transaction(async (tx) => {
         await lockRun(tx, job.run_id);
-        if (job.type === 'notification') {
+        // Both are safe to run again: receivers dedupe notifications by delivery id, and a vendor
+        // approval finds the instance an earlier attempt created.
+        if (job.type === 'notification' || job.type === 'approval') {
           const requeued = await transitionJob(tx, job.id, ['running'], 'queued', { instanceId: null });
           if (requeued) await this.queue.send(tx, queues.executeJob, { jobId: job.id });
           return requeued ? [job.id] : [];

@@ -10,10 +10,12 @@ import type { JobStatus } from './status.js';
 import { render, type TemplateContext } from './template.js';
 import type { ApprovalJob } from './workflow-spec.js';
 
+export type NativeApprovalJob = ApprovalJob & { spec: Extract<ApprovalJob['spec'], { type: 'native' }> };
+
 export interface StartApproval {
   run: RunRecord;
   job: JobRecord;
-  spec: ApprovalJob;
+  spec: NativeApprovalJob;
   context: TemplateContext;
   queue: Queue;
 }

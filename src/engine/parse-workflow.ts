@@ -4,6 +4,7 @@ import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDoc
 import type { z } from 'zod';
 import type { Problem } from '../errors.js';
 import { formatPath, type Workflow, workflowSchema } from './workflow-spec.js';
+import { translateZadigApprovals } from './zadig-approval.js';
 
 export type ParseWorkflowResult = { ok: true; workflow: Workflow } | { ok: false; problems: Problem[] };
 
@@ -45,7 +46,7 @@ export function parseWorkflow(source: string, format: 'yaml' | 'json' = 'yaml'):
   keepSourceText(doc);
   let value: unknown;
   try {
-    value = doc.toJS();
+    value = translateZadigApprovals(doc.toJS());
   } catch (error) {
     // yaml refuses documents whose aliases would expand without bound ("billion laughs").
     return {

@@ -8,12 +8,16 @@ import type { Db, Tx } from '../store/db.js';
 export const queues = {
   executeJob: 'execute-job',
   approvalDeadline: 'approval-deadline',
+  approvalRevoke: 'approval-revoke',
+  approvalRemind: 'approval-remind',
 } as const;
 export type QueueName = (typeof queues)[keyof typeof queues];
 
 export interface QueueMessages {
   'execute-job': { jobId: number };
   'approval-deadline': { approvalId: number };
+  'approval-revoke': { approvalId: number };
+  'approval-remind': { approvalId: number };
 }
 
 export interface SendOptions {

@@ -161,8 +161,99 @@ export const nativeApprovalSpecSchema = z
   })
   .describe('Approval decided in Signoff itself.');
 
-// One branch per place approvals are decided; feishu, lark, dingtalk and wecom join this union.
-export const approvalSpecSchema = z.discriminatedUnion('type', [nativeApprovalSpecSchema]);
+// A person in the vendor's address book: by vendor id, or by email or mobile (resolved when the job starts).
+export const imPersonSchema = z
+  .union(
+    [
+      z.strictObject({
+        id: z
+          .string()
+          .min(1)
+          .max(128)
+          .describe("The vendor's user id (Feishu open_id, DingTalk/WeCom userid)."),
+      }),
+      z.strictObject({
+        email: z
+          .string()
+          .regex(emailPattern, { error: 'email must be an email address' })
+          .describe('Looked up in the address book.'),
+      }),
+      z.strictObject({
+        mobile: z
+          .string()
+          .regex(/^\+?[0-9][0-9 -]{4,24}$/, { error: 'mobile must be a phone number' })
+          .describe('Looked up in the address book.'),
+      }),
+    ],
+    { error: 'a person is { id: … }, { email: … } or { mobile: … }' },
+  )
+  .describe('A person: `{ id }`, `{ email }` or `{ mobile }`.');
+
+export const approvalNodeSchema = z
+  .strictObject({
+    type: z
+      .enum(['AND', 'OR'])
+      .default('AND')
+      .describe(
+        '`AND`: every approver must approve (会签). `OR`: the first decision counts (或签). Default AND.',
+      ),
+    approvers: z.array(imPersonSchema).min(1).max(100).describe('Who decides at this node, 1 to 100.'),
+  })
+  .describe('One step of the approval; steps run in order.');
+
+const vendorApprovalFields = {
+  app: z
+    .string()
+    .min(1)
+    .max(128)
+    .describe('The IM app (its name or id, from Settings → Integrations → IM) whose approval app is used.'),
+  title: template('Title of the approval instance; default "<workflow> #<run number>: <job>".').optional(),
+  description: template(
+    'What the approvers are asked; shown in the approval form with a link to the run.',
+  ).optional(),
+  initiator: imPersonSchema
+    .optional()
+    .describe(
+      'Who starts the instance in the vendor app; default the user who started the run, found by email.',
+    ),
+  nodes: z.array(approvalNodeSchema).min(1).max(20).describe('Approval steps, in order, 1 to 20.'),
+  cc: z.array(imPersonSchema).max(100).default([]).describe('People copied on the approval (抄送).'),
+  timeout: durationOrMinutes(
+    { label: 'timeout', default: '1h', min: 60_000, max: 30 * 86_400_000 },
+    'How long to wait for the decision before `timeout_outcome` applies; the vendor instance is then withdrawn where the vendor allows.',
+  ),
+  timeout_outcome: z
+    .enum(['reject', 'approve'])
+    .default('reject')
+    .describe('What happens when the timeout passes without a decision; default reject.'),
+  remind_before: z
+    .string()
+    .transform(durationText({ label: 'remind_before', default: '0s', min: 60_000, max: 30 * 86_400_000 }))
+    .optional()
+    .describe('Send the pending approvers a reminder this long before the timeout (e.g. 15m).'),
+};
+
+const vendorApprovalSpec = <T extends 'feishu' | 'lark' | 'dingtalk' | 'wecom'>(type: T, label: string) =>
+  z
+    .strictObject({
+      type: z.literal(type).describe(`\`${type}\`: in ${label}'s approval app.`),
+      ...vendorApprovalFields,
+    })
+    .describe(`Approval decided in ${label}'s approval app.`);
+
+export const feishuApprovalSpecSchema = vendorApprovalSpec('feishu', 'Feishu');
+export const larkApprovalSpecSchema = vendorApprovalSpec('lark', 'Lark');
+export const dingtalkApprovalSpecSchema = vendorApprovalSpec('dingtalk', 'DingTalk');
+export const wecomApprovalSpecSchema = vendorApprovalSpec('wecom', 'WeCom');
+
+// One branch per place approvals are decided.
+export const approvalSpecSchema = z.discriminatedUnion('type', [
+  nativeApprovalSpecSchema,
+  feishuApprovalSpecSchema,
+  larkApprovalSpecSchema,
+  dingtalkApprovalSpecSchema,
+  wecomApprovalSpecSchema,
+]);
 
 export const webhookSpecSchema = z
   .strictObject({
@@ -269,6 +360,8 @@ export type Stage = z.output<typeof stageSchema>;
 export type Job = z.output<typeof jobSchema>;
 export type ShellJob = z.output<typeof shellJobSchema>;
 export type ApprovalJob = z.output<typeof approvalJobSchema>;
+export type VendorApprovalSpec = Exclude<ApprovalJob['spec'], { type: 'native' }>;
+export type ImPerson = z.output<typeof imPersonSchema>;
 export type NotificationJob = z.output<typeof notificationJobSchema>;
 
 /** docs/workflow.schema.json: what authors write (the input side), for editors and external tools. */
@@ -402,7 +495,7 @@ function templateFields(type: unknown, spec: Record<string, unknown>): [Path, un
     case 'shell':
       return [...fields('script'), ...mapValues('env')];
     case 'approval':
-      return fields('description');
+      return fields('title', 'description');
     case 'notification':
       return [...fields('url', 'secret', 'title', 'content'), ...mapValues('headers')];
     default:

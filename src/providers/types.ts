@@ -1,6 +1,7 @@
 // What the engine and the API may ask of an IM platform. A provider never touches the store or the engine:
 // it gets a typed config plus injected edges (fetch, clock, logger, caches) and returns plain values or
 // throws an AppError whose code says whether a retry can help.
+import type { VendorApprovals } from './approvals.js';
 import type { Fetch } from './http.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -173,5 +174,7 @@ export interface ImProvider {
   /** DingTalk's old API host. */
   defaultOapiBase?: string;
   createClient(config: ImAppConfig, deps: ClientDeps): ImClient;
+  /** The platform's approval app, over a client from `createClient` (same config). */
+  approvals(client: ImClient, config: ImAppConfig): VendorApprovals;
   handleCallback: CallbackHandler;
 }

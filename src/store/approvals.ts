@@ -1,5 +1,9 @@
 // Waitpoints: one row per approval job waiting for people, and the decisions received so far.
+import type { InstanceState, NewInstance } from '../providers/approvals.js';
 import type { Queryable } from './db.js';
+
+/** A vendor instance request as last sent, resolved to vendor ids (for reconcile and revoke). */
+export type VendorRequest = NewInstance;
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timeout' | 'cancelled';
 export type Decision = 'approve' | 'reject';
@@ -22,7 +26,28 @@ export interface ApprovalRecord {
   timeout_outcome: 'approve' | 'reject';
   created_at: Date;
   decided_at: Date | null;
+  // Vendor approvals only (null for native ones); see store/vendor-approvals.ts.
+  im_app_id: string | null;
+  vendor_key: string | null;
+  vendor_request: VendorRequest | null;
+  create_attempted_at: Date | null;
+  vendor_instance_id: string | null;
+  vendor_status: string | null;
+  vendor_state: InstanceState | null;
+  vendor_link: string | null;
+  status_text: string | null;
+  next_poll_at: Date | null;
+  polls: number;
+  last_synced_at: Date | null;
+  remind_at: Date | null;
+  reminded_at: Date | null;
 }
+
+export type NewApproval = Pick<
+  ApprovalRecord,
+  'job_id' | 'run_id' | 'kind' | 'needed' | 'approvers' | 'description' | 'deadline' | 'timeout_outcome'
+> &
+  Partial<Pick<ApprovalRecord, 'im_app_id' | 'vendor_key' | 'remind_at'>>;
 
 export interface DecisionRecord {
   approval_id: number;
@@ -34,13 +59,11 @@ export interface DecisionRecord {
   decided_at: Date;
 }
 
-export async function insertApproval(
-  db: Queryable,
-  input: Omit<ApprovalRecord, 'id' | 'status' | 'created_at' | 'decided_at'>,
-): Promise<ApprovalRecord> {
+export async function insertApproval(db: Queryable, input: NewApproval): Promise<ApprovalRecord> {
   const [row] = await db.query<ApprovalRecord>(
-    `insert into approvals (job_id, run_id, kind, status, needed, approvers, description, deadline, timeout_outcome)
-     values ($1, $2, $3, 'pending', $4, $5, $6, $7, $8) returning *`,
+    `insert into approvals (job_id, run_id, kind, status, needed, approvers, description, deadline, timeout_outcome,
+       im_app_id, vendor_key, remind_at)
+     values ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $11) returning *`,
     [
       input.job_id,
       input.run_id,
@@ -50,6 +73,9 @@ export async function insertApproval(
       input.description,
       input.deadline,
       input.timeout_outcome,
+      input.im_app_id ?? null,
+      input.vendor_key ?? null,
+      input.remind_at ?? null,
     ],
   );
   return row!;
@@ -95,10 +121,15 @@ export async function setApprovalStatus(db: Queryable, id: number, status: Appro
   );
 }
 
-export async function cancelPendingApprovals(db: Queryable, jobIds: number[]): Promise<void> {
-  if (jobIds.length === 0) return;
-  await db.query(
-    `update approvals set status = 'cancelled', decided_at = now() where job_id = any($1::int[]) and status = 'pending'`,
+/** Returns the approvals it cancelled (vendor ones must then be withdrawn at the vendor). */
+export async function cancelPendingApprovals(
+  db: Queryable,
+  jobIds: number[],
+): Promise<Pick<ApprovalRecord, 'id' | 'kind'>[]> {
+  if (jobIds.length === 0) return [];
+  return db.query<Pick<ApprovalRecord, 'id' | 'kind'>>(
+    `update approvals set status = 'cancelled', decided_at = now()
+     where job_id = any($1::int[]) and status = 'pending' returning id, kind`,
     [jobIds],
   );
 }

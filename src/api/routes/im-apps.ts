@@ -221,6 +221,7 @@ export function imAppRoutes(app: Api, deps: AppDeps): void {
         id,
       );
       if (c.req.valid('query').check !== 'false') await recordCheck(deps.db, id, null);
+      deps.imAppChanged?.(id);
       deps.log.info(
         { im_app: created.id, type: created.type, name: created.name, by: c.get('user').name },
         'IM app registered',
@@ -323,6 +324,7 @@ export function imAppRoutes(app: Api, deps: AppDeps): void {
         if (c.req.valid('query').check !== 'false') await recordCheck(deps.db, existing.id, null);
         else await forgetCheck(deps.db, existing.id);
       }
+      deps.imAppChanged?.(existing.id);
       return c.json(imAppView(await getImApp(deps.db, updated.id), deps), 200);
     },
   );
@@ -353,6 +355,7 @@ export function imAppRoutes(app: Api, deps: AppDeps): void {
       await deleteImApp(deps.db, existing.id);
       deps.imAppConfigs.forget(existing.id);
       deps.imClients.forget(existing.id);
+      deps.imAppChanged?.(existing.id);
       return c.body(null, 204);
     },
   );

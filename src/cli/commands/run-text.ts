@@ -89,3 +89,45 @@ export function failedJobs(run: Run): Job[] {
     .flatMap((stage) => stage.jobs)
     .filter((job) => job.status === 'failed' || job.status === 'timeout');
 }
+
+const platformNames: Record<string, string> = {
+  feishu: 'Feishu',
+  lark: 'Lark',
+  dingtalk: 'DingTalk',
+  wecom: 'WeCom',
+};
+
+/** A vendor approval: where it is decided, each node and approver, and what happened at the vendor. */
+export function vendorApprovalLines(approval: Approval, style: Style, now = Date.now()): string[] {
+  const vendor = approval.vendor!;
+  const platform = platformNames[vendor.platform] ?? vendor.platform;
+  const lines: string[] = [];
+  lines.push(
+    vendor.instance_id
+      ? `decided in ${platform}'s approval app (instance ${vendor.instance_id}${vendor.status ? `, ${vendor.status}` : ''})`
+      : `creating the approval in ${platform}…`,
+  );
+  vendor.nodes.forEach((node, index) => {
+    lines.push(
+      `node ${index + 1} (${node.type === 'AND' ? 'all must approve' : 'first decision counts'}): ${node.status}`,
+    );
+    for (const approver of node.approvers) {
+      const word =
+        approver.decision === 'approved'
+          ? style.green('approved')
+          : approver.decision === 'rejected'
+            ? style.red('rejected')
+            : approver.decision;
+      const when = approver.decided_at ? ` ${relativeTime(approver.decided_at, now)}` : '';
+      const comment = approver.comment ? `: "${approver.comment}"` : '';
+      lines.push(`  ${approver.name ?? approver.id} ${word}${when}${comment}`);
+    }
+  });
+  if (vendor.status_text) lines.push(style.dim(vendor.status_text));
+  if (vendor.link) lines.push(`open in ${platform}: ${vendor.link}`);
+  if (approval.status === 'pending') {
+    const outcome = approval.timeout_outcome === 'approve' ? 'approved' : 'rejected';
+    lines.push(`deadline ${relativeTime(approval.deadline, now)} (then ${outcome} automatically)`);
+  }
+  return lines;
+}

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Job, Run } from '../client.js';
 import { duration, pad, relativeTime, type Style, statusSymbol, statusWord } from '../render.js';
 import { defineCommand, expectPositionals, jsonOption, printJson, runId } from './define.js';
-import { approvalCommand, approvalNeeds, decisionText } from './run-text.js';
+import { approvalCommand, approvalNeeds, decisionText, vendorApprovalLines } from './run-text.js';
 
 export const status = defineCommand({
   name: 'status',
@@ -66,7 +66,9 @@ function jobLines(run: Run, job: Job, width: number, style: Style, now: number):
   const detail = (text: string) => lines.push(`        ${text}`);
   if (job.reason) detail(style.dim(job.reason));
   const approval = job.approval;
-  if (approval) {
+  if (approval?.vendor) {
+    for (const line of vendorApprovalLines(approval, style, now)) detail(line);
+  } else if (approval) {
     if (approval.description) detail(`"${approval.description}"`);
     detail(`approvers: ${approvalNeeds(approval)}`);
     for (const decision of approval.decisions)

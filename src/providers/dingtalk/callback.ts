@@ -78,7 +78,8 @@ export const handleDingTalkCallback: CallbackHandler = (config, request, options
   return { ...result, event: toEvent(eventType, payload, message) };
 };
 
-function toEvent(type: string, payload: Record<string, unknown>, message: string): ImEvent {
+/** Also used by Stream mode (./stream.ts), so one event reaching us both ways dedupes to one key. */
+export function toEvent(type: string, payload: Record<string, unknown>, message: string): ImEvent {
   if ((approvalEventTypes as readonly string[]).includes(type)) {
     // No event id in HTTP callbacks: dedupe on what makes one change distinct (platforms.md §6.5).
     const parts = ['processInstanceId', 'EventType', 'type', 'result', 'staffId', 'finishTime'].map((key) =>

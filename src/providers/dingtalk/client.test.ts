@@ -5,7 +5,7 @@ import { AppError } from '../../errors.js';
 import { memoryTokenStore } from '../access-token.js';
 import { memoryRateLimiter, type RateLimiter } from '../rate-limiter.js';
 import type { ImAppConfig } from '../types.js';
-import { createDingTalkClient, type DingTalkClientDeps } from './client.js';
+import { createDingTalkClient, type DingTalkClientDeps, dingTalkErrorCode } from './client.js';
 import { createDingTalkFake, type DingTalkFake, type DingTalkFakeOptions } from './fake.js';
 
 const noLimit: RateLimiter = { take: async () => {} };
@@ -344,5 +344,65 @@ describe('DingTalk client: workflow and messages', () => {
     // DingTalk counts on arrival: on a loaded machine a delayed early request can make one later call
     // look early, which the client then retries; without the limiter most of the 30 would be refused.
     expect(fake.calls.get('POST /topapi/v2/user/get')).toBeLessThanOrEqual(33);
+  });
+});
+
+describe('DingTalk client: instance ids and form schemas', () => {
+  it('lists instance ids 20 a page, filtered by originator, status and creation time', async () => {
+    const { fake, client } = setup({ qpsLimit: 0 });
+    const processCode = await client.saveForm(form);
+    const start = (originatorUserId: string) =>
+      client.startProcessInstance({
+        processCode,
+        originatorUserId,
+        formComponentValues: [{ name: '详情', value: 'v' }],
+        approvers: [{ actionType: 'NONE', userIds: ['manager001'] }],
+      });
+    const before = fake.clock.now();
+    const mine: string[] = [];
+    for (let i = 0; i < 45; i++) mine.push(await start('zhangwei'));
+    const theirs = await start('lina');
+    fake.decide(mine[0]!, 'manager001', 'agree');
+    const query = { processCode, startTime: before - 1000 };
+    expect(await client.listProcessInstanceIds({ ...query, userIds: ['zhangwei'] })).toEqual(mine);
+    expect(fake.calls.get('POST /v1.0/workflow/processes/instanceIds/query')).toBe(3);
+    expect(await client.listProcessInstanceIds({ ...query, userIds: ['lina'] })).toEqual([theirs]);
+    expect(await client.listProcessInstanceIds({ ...query, statuses: ['COMPLETED'] })).toEqual([mine[0]]);
+    expect(
+      await client.listProcessInstanceIds({ processCode, startTime: before - 60_000, endTime: before - 1 }),
+    ).toEqual([]);
+    const first = await client.queryProcessInstanceIds(query);
+    expect(first.ids).toHaveLength(20);
+    expect(first.nextToken).toBe(20);
+  });
+
+  it('reads a form schema and says undefined for a deleted form', async () => {
+    const { fake, client } = setup();
+    const processCode = await client.saveForm(form);
+    expect(await client.formSchema(processCode)).toEqual({ name: form.name, status: 'PUBLISHED' });
+    fake.deleteForm(processCode);
+    expect(await client.formSchema(processCode)).toBeUndefined();
+    fake.revoke('Workflow.Form.Read');
+    const denied = await caught(() => client.formSchema(processCode));
+    expect(denied.code).toBe('forbidden');
+    expect(denied.message).toContain('Workflow.Form.Read');
+  });
+
+  it('keeps DingTalk’s own error code on the errors it throws', async () => {
+    const { client } = setup();
+    const missing = await caught(() => client.getProcessInstance('no-such-instance'));
+    expect(missing.code).toBe('upstream_rejected');
+    expect(dingTalkErrorCode(missing)).toBe('processInstanceNotExist');
+    const gone = await caught(() =>
+      client.startProcessInstance({
+        processCode: 'PROC-GONE',
+        originatorUserId: 'zhangwei',
+        formComponentValues: [{ name: '详情', value: 'v' }],
+        approvers: [{ actionType: 'NONE', userIds: ['manager001'] }],
+      }),
+    );
+    expect(dingTalkErrorCode(gone)).toBe('processCodeError');
+    expect(dingTalkErrorCode(new Error('x'))).toBeUndefined();
+    expect(dingTalkErrorCode(new AppError('internal', 'x'))).toBeUndefined();
   });
 });

@@ -57,8 +57,23 @@ export const dingTalkPermissions = {
   memberByMobile: 'qyapi_get_member_by_mobile',
   instanceRead: 'Workflow.Instance.Read',
   instanceWrite: 'Workflow.Instance.Write',
+  formRead: 'Workflow.Form.Read',
   formWrite: 'Workflow.Form.Write',
 } as const;
+
+/** DingTalk's limits on the instance-id query (获取审批实例ID列表): 20 per page, 10,000 ids per walk. */
+export const INSTANCE_ID_PAGE_SIZE = 20;
+const INSTANCE_ID_MAX_PAGES = 500;
+
+/**
+ * The new API's own error code (e.g. `processCodeError`, `processInstanceNotExist`) behind an AppError
+ * this client threw, so callers can tell answers apart without parsing messages.
+ */
+const vendorCodes = new WeakMap<AppError, string>();
+
+export function dingTalkErrorCode(error: unknown): string | undefined {
+  return error instanceof AppError ? vendorCodes.get(error) : undefined;
+}
 
 // ---- wire shapes (old API snake_case, new API camelCase) ----
 
@@ -141,6 +156,25 @@ export interface ProcessInstance {
   finishTime?: string;
 }
 
+export type ProcessInstanceStatusFilter = 'RUNNING' | 'TERMINATED' | 'COMPLETED';
+
+export interface ProcessInstanceIdQuery {
+  processCode: string;
+  /** Creation time from, ms. Without `endTime` DingTalk wants it within 120 days of now. */
+  startTime: number;
+  /** Creation time to, ms; at most 120 days after `startTime`. */
+  endTime?: number;
+  /** Originators, at most 10. */
+  userIds?: string[];
+  statuses?: ProcessInstanceStatusFilter[];
+}
+
+export interface FormSchema {
+  name: string;
+  /** PUBLISHED (启用), INVALID (停用) or SAVED (草稿). */
+  status?: string;
+}
+
 export interface WorkNotificationMessage {
   msgtype: 'text' | 'markdown' | 'link' | 'action_card' | 'oa';
   [key: string]: unknown;
@@ -156,6 +190,15 @@ export interface DingTalkClient extends ImClient {
   listTemplates(userId?: string): Promise<{ name: string; processCode: string }[]>;
   startProcessInstance(request: StartProcessInstanceRequest): Promise<string>;
   getProcessInstance(processInstanceId: string): Promise<ProcessInstance>;
+  /** One page (≤ 20) of instance ids of a form (`POST /v1.0/workflow/processes/instanceIds/query`). */
+  queryProcessInstanceIds(
+    query: ProcessInstanceIdQuery,
+    nextToken?: number,
+  ): Promise<{ ids: string[]; nextToken: number | undefined }>;
+  /** Every instance id the query matches (DingTalk serves at most 10,000). */
+  listProcessInstanceIds(query: ProcessInstanceIdQuery): Promise<string[]>;
+  /** The form behind a processCode, or undefined when DingTalk says there is none (deleted). */
+  formSchema(processCode: string): Promise<FormSchema | undefined>;
   terminateProcessInstance(input: {
     processInstanceId: string;
     remark?: string;
@@ -290,11 +333,44 @@ export function createDingTalkClient(appConfig: ImAppConfig, deps: DingTalkClien
         }
         return { ok: true, value: value as T };
       }
-      return {
-        ok: false,
-        failure: classifyNewApiError(call.what, response.status, response.text, call.permission),
-      };
+      const failure = classifyNewApiError(call.what, response.status, response.text, call.permission);
+      const code = (parseJson(response.text) as { code?: unknown } | undefined)?.code;
+      if (typeof code === 'string' && code !== '') vendorCodes.set(failure.error, code);
+      return { ok: false, failure };
     });
+  }
+
+  async function queryInstanceIds(
+    query: ProcessInstanceIdQuery,
+    nextToken = 0,
+  ): Promise<{ ids: string[]; nextToken: number | undefined }> {
+    const answer = await callNew<{ success?: boolean; result?: { list?: unknown[]; nextToken?: unknown } }>({
+      method: 'POST',
+      path: '/v1.0/workflow/processes/instanceIds/query',
+      body: {
+        processCode: query.processCode,
+        startTime: query.startTime,
+        ...(query.endTime !== undefined ? { endTime: query.endTime } : {}),
+        nextToken,
+        maxResults: INSTANCE_ID_PAGE_SIZE,
+        ...(query.userIds?.length ? { userIds: query.userIds } : {}),
+        ...(query.statuses?.length ? { statuses: query.statuses } : {}),
+      },
+      what: `listing the approval instances of ${query.processCode}`,
+      permission: dingTalkPermissions.instanceRead,
+    });
+    const ids = (answer.result?.list ?? []).filter((id): id is string => typeof id === 'string' && id !== '');
+    // The answer's nextToken is a string; present and non-empty means more follow.
+    const raw = answer.result?.nextToken;
+    if (raw === undefined || raw === null || raw === '') return { ids, nextToken: undefined };
+    const next = Number(raw);
+    if (!Number.isSafeInteger(next)) {
+      throw new AppError(
+        'upstream_error',
+        `DingTalk returned a page token that is not a number (${String(raw)}).`,
+      );
+    }
+    return { ids, nextToken: next };
   }
 
   async function callOld<T extends OldApiEnvelope>(call: OldApiCall): Promise<T> {
@@ -608,6 +684,39 @@ export function createDingTalkClient(appConfig: ImAppConfig, deps: DingTalkClien
       if (!answer.result)
         throw new AppError('upstream_error', `DingTalk returned no approval instance ${processInstanceId}.`);
       return answer.result;
+    },
+
+    queryProcessInstanceIds: queryInstanceIds,
+
+    async listProcessInstanceIds(query) {
+      return allPages<string, number>(
+        `DingTalk approval instances of ${query.processCode}`,
+        async (cursor) => {
+          const page = await queryInstanceIds(query, cursor ?? 0);
+          return { items: page.ids, next: page.nextToken };
+        },
+        INSTANCE_ID_MAX_PAGES,
+      );
+    },
+
+    async formSchema(processCode) {
+      try {
+        const answer = await callNew<{ result?: { name?: string; status?: string } }>({
+          method: 'GET',
+          path: '/v1.0/workflow/forms/schemas/processCodes',
+          query: { processCode },
+          what: `reading the approval form ${processCode}`,
+          permission: dingTalkPermissions.formRead,
+        });
+        return {
+          name: answer.result?.name ?? '',
+          ...(answer.result?.status ? { status: answer.result.status } : {}),
+        };
+      } catch (error) {
+        const code = dingTalkErrorCode(error);
+        if (code === 'formNotExist' || code === 'aflowProcessCodeIsError') return undefined;
+        throw error;
+      }
     },
 
     async terminateProcessInstance(input) {

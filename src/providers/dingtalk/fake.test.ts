@@ -6,7 +6,7 @@ import { memoryTokenStore } from '../access-token.js';
 import type { Fetch } from '../http.js';
 import type { ImAppConfig, ImEvent } from '../types.js';
 import { handleDingTalkCallback } from './callback.js';
-import { createDingTalkClient } from './client.js';
+import { createDingTalkClient, dingTalkErrorCode } from './client.js';
 import { dingTalkRobotSign } from './crypto.js';
 import { createDingTalkFake, type DingTalkFakeOptions } from './fake.js';
 import { sendDingTalkRobot } from './robot.js';
@@ -434,5 +434,181 @@ describe('DingTalk fake: custom robot', () => {
       options,
     ).catch((error: Error & { code: string; retryAfterMs: number }) => error);
     expect(muted).toMatchObject({ code: 'rate_limited', retryAfterMs: 600_000 });
+  });
+});
+
+describe('DingTalk fake: approval strictness', () => {
+  /** DingTalk's error code for a call through our client (undefined when it succeeds). */
+  async function codeOf(run: () => Promise<unknown>): Promise<string | undefined> {
+    try {
+      await run();
+      return undefined;
+    } catch (error) {
+      return dingTalkErrorCode(error) ?? (error as Error).message;
+    }
+  }
+
+  async function oneInstance(options: DingTalkFakeOptions = {}) {
+    const context = setup(options);
+    const processCode = await context.client.saveForm(form);
+    const id = await context.client.startProcessInstance({
+      processCode,
+      originatorUserId: 'zhangwei',
+      formComponentValues: [{ name: '版本', value: 'v1' }],
+      approvers: [{ actionType: 'NONE', userIds: ['manager001'] }],
+    });
+    return { ...context, processCode, id };
+  }
+
+  it('checks the instance-id query as DingTalk documents it', async () => {
+    const { fake, client, processCode, id } = await oneInstance();
+    const query = (body: Record<string, unknown>) => () =>
+      client.callNew({
+        method: 'POST',
+        path: '/v1.0/workflow/processes/instanceIds/query',
+        body,
+        what: 'query',
+      });
+    const now = fake.clock.now();
+    const base = { processCode, startTime: now - 60_000, nextToken: 0, maxResults: 20 };
+    expect(
+      await client.callNew({
+        method: 'POST',
+        path: '/v1.0/workflow/processes/instanceIds/query',
+        body: base,
+        what: 'q',
+      }),
+    ).toEqual({
+      result: { list: [id] },
+      success: true,
+    });
+    expect(await codeOf(query({ ...base, processCode: '' }))).toBe('invalidProcessCode');
+    expect(await codeOf(query({ ...base, startTime: undefined }))).toBe('invalidInstanceListIdsStartTime');
+    expect(await codeOf(query({ ...base, nextToken: undefined }))).toBe('invalidNextToken');
+    expect(await codeOf(query({ ...base, maxResults: 21 }))).toBe('invalidMaxResults');
+    expect(await codeOf(query({ ...base, userIds: Array.from({ length: 11 }, (_, i) => `u${i}`) }))).toBe(
+      'invalidUserIds',
+    );
+    const day = 24 * 60 * 60_000;
+    expect(await codeOf(query({ ...base, startTime: now - 121 * day }))).toBe('invalidEndTime');
+    expect(
+      await codeOf(query({ ...base, startTime: now - 200 * day, endTime: now - 100 * day })),
+    ).toBeUndefined();
+    expect(await codeOf(query({ ...base, startTime: now - 400 * day, endTime: now - 300 * day }))).toBe(
+      'invalidEndTime',
+    );
+    expect(await codeOf(query({ ...base, endTime: now - 120_000 }))).toBe('invalidEndTime');
+    expect(await codeOf(query({ ...base, statuses: ['DONE'] }))).toBe('invalidParameter');
+    expect(await codeOf(query({ ...base, unknownField: 1 }))).toBe('invalidParameter');
+  });
+
+  it('terminates only running instances, with the codes of 撤销审批实例, and optionally not in the first 15 s', async () => {
+    const { fake, client, id } = await oneInstance({ terminateMinAgeMs: 15_000 });
+    const terminate = (body: Record<string, unknown>) => () =>
+      client.callNew({
+        method: 'POST',
+        path: '/v1.0/workflow/processInstances/terminate',
+        body,
+        what: 'terminate',
+      });
+    expect(await codeOf(terminate({ processInstanceId: id }))).toBe('invalidInstanceTerminateIsSystem');
+    expect(await codeOf(terminate({ processInstanceId: id, isSystem: false }))).toBe(
+      'invalidInstanceTerminateOperatingUserId',
+    );
+    expect(await codeOf(terminate({ processInstanceId: id, isSystem: true, operatingUserId: 'ghost' }))).toBe(
+      'userNotExist',
+    );
+    expect(await codeOf(terminate({ processInstanceId: 'nope', isSystem: true }))).toBe(
+      'aflowProcessInstNotExist',
+    );
+    expect(await codeOf(terminate({ processInstanceId: id, isSystem: true }))).toBe(
+      'aflowProcessInstStatusException',
+    );
+    fake.clock.advance(15_000);
+    expect(await codeOf(terminate({ processInstanceId: id, isSystem: false, operatingUserId: 'lina' }))).toBe(
+      'invalidParameter',
+    );
+    expect(
+      await codeOf(terminate({ processInstanceId: id, isSystem: false, operatingUserId: 'zhangwei' })),
+    ).toBe(undefined);
+    expect(fake.instances.get(id)?.status).toBe('TERMINATED');
+    expect(await codeOf(terminate({ processInstanceId: id, isSystem: true }))).toBe(
+      'aflowProcessInstStatusException',
+    );
+  });
+
+  it('checks CC people, ignores them without approvers, and names nobody in its refusals', async () => {
+    const { client, processCode } = await oneInstance();
+    const base = {
+      processCode,
+      originatorUserId: 'zhangwei',
+      formComponentValues: [{ name: '版本', value: 'v2' }],
+      approvers: [{ actionType: 'NONE' as const, userIds: ['manager001'] }],
+    };
+    const ghost = await client.startProcessInstance({ ...base, ccList: ['ghost'] }).catch((e: Error) => e);
+    expect(dingTalkErrorCode(ghost)).toBe('processInstanceInvalidParameter');
+    expect((ghost as Error).message).not.toContain('ghost');
+    const approver = await client
+      .startProcessInstance({ ...base, approvers: [{ actionType: 'NONE', userIds: ['ghost'] }] })
+      .catch((e: Error) => e);
+    expect(dingTalkErrorCode(approver)).toBe('processInstanceInvalidParameter');
+    expect(
+      await codeOf(() =>
+        client.startProcessInstance({ ...base, ccList: ['lina'], ccPosition: 'END' as 'START' }),
+      ),
+    ).toBe('processInstanceInvalidParameter');
+    const withCc = await client.startProcessInstance({ ...base, ccList: ['lina'], ccPosition: 'START' });
+    expect((await client.getProcessInstance(withCc)).ccUserIds).toEqual(['lina']);
+    const consoleFlow = await client.startProcessInstance({
+      ...base,
+      approvers: undefined,
+      deptId: -1,
+      ccList: ['lina'],
+    });
+    expect((await client.getProcessInstance(consoleFlow)).ccUserIds).toEqual([]);
+  });
+
+  it('forgets a deleted form and a deleted instance (pushing the delete event)', async () => {
+    const { fake, client, inbox, processCode, id } = await oneInstance();
+    await fake.subscribe('https://signoff.example/cb');
+    fake.deleteForm(processCode);
+    expect(await client.listTemplates()).toEqual([]);
+    expect(await client.formSchema(processCode)).toBeUndefined();
+    expect(
+      await codeOf(() =>
+        client.startProcessInstance({
+          processCode,
+          originatorUserId: 'zhangwei',
+          formComponentValues: [{ name: '版本', value: 'v3' }],
+          approvers: [{ actionType: 'NONE', userIds: ['manager001'] }],
+        }),
+      ),
+    ).toBe('processCodeError');
+    // Instances of a deleted form stay readable.
+    expect((await client.getProcessInstance(id)).status).toBe('RUNNING');
+    fake.deleteInstance(id);
+    await fake.flush();
+    expect(await codeOf(() => client.getProcessInstance(id))).toBe('processInstanceNotExist');
+    expect(summary(inbox.events).at(-1)).toEqual(['instance', 'delete', 'zhangwei', null]);
+  });
+
+  it('records comments (ADD_REMARK) and sends work notifications to at most 100 people', async () => {
+    const { fake, client, id } = await oneInstance();
+    fake.addRemark(id, 'lina', '请尽快');
+    expect((await client.getProcessInstance(id)).operationRecords.at(-1)).toMatchObject({
+      userId: 'lina',
+      type: 'ADD_REMARK',
+      remark: '请尽快',
+    });
+    const many = Array.from({ length: 101 }, (_, i) => `u${i}`);
+    const refused = await client
+      .sendWorkNotification(fake.seed.app.agentId, many, { msgtype: 'text', text: { content: 'x' } })
+      .catch((e: Error) => e);
+    expect((refused as Error).message).toContain('400002');
+    await client.sendWorkNotification(fake.seed.app.agentId, many.slice(0, 100), {
+      msgtype: 'action_card',
+      action_card: { title: 't', markdown: 'm', single_title: 'open', single_url: 'https://x' },
+    });
+    expect(fake.workNotifications).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
 // A fake DingTalk that speaks the real wire (reference/platforms.md §4): the new API (/v1.0/…, token in
 // the `x-acs-dingtalk-access-token` header, HTTP 4xx + {code, message, requestid}) and the old one
 // (/topapi/…, `?access_token=`, HTTP 200 + {errcode, errmsg}) on one Hono app, so `api_base` and
-// `oapi_base` may both point at it. It issues tokens, keeps an address book, forms, approval instances,
+// `oapi_base` may both point at it. It issues tokens, keeps an address book, forms (list, schema,
+// delete), approval instances (start, read, list ids, terminate, decide, redirect, withdraw, delete),
 // work notifications and custom-robot messages, refuses what DingTalk refuses (wrong secret, missing or
 // expired token, missing permission, unknown field, QPS over 20/s, robot over 20/min), and pushes
 // bpms_* events to the subscribed callback URL encrypted with DingCallbackCrypto (owner key = AppKey).
@@ -31,6 +32,11 @@ export interface DingTalkFakeOptions {
   qpsLimit?: number;
   /** Token lifetime in seconds (default 7200). */
   tokenTtlSeconds?: number;
+  /**
+   * DingTalk refuses to terminate an instance in its first 15 s (撤销审批实例: "审批发起15秒内不能撤销审批流程").
+   * Off (0) by default so quick scripted flows keep working; set 15_000 to have the rule.
+   */
+  terminateMinAgeMs?: number;
 }
 
 export type TaskStatus = 'NEW' | 'RUNNING' | 'PAUSED' | 'CANCELED' | 'COMPLETED' | 'TERMINATED';
@@ -108,8 +114,10 @@ const routePermissions: Record<string, string> = {
   '/topapi/v2/user/get': 'qyapi_get_member',
   '/topapi/v2/user/getbymobile': 'qyapi_get_member_by_mobile',
   'POST /v1.0/workflow/forms': 'Workflow.Form.Write',
-  'GET /v1.0/workflow/processes/userVisibilities/templates': 'Workflow.Form.Read', // unverified name
+  'GET /v1.0/workflow/processes/userVisibilities/templates': 'Workflow.Form.Read',
+  'GET /v1.0/workflow/forms/schemas/processCodes': 'Workflow.Form.Read',
   'POST /v1.0/workflow/processInstances': 'Workflow.Instance.Write',
+  'POST /v1.0/workflow/processes/instanceIds/query': 'Workflow.Instance.Read',
   'GET /v1.0/workflow/processInstances': 'Workflow.Instance.Read',
   'POST /v1.0/workflow/processInstances/terminate': 'Workflow.Instance.Write',
   'POST /v1.0/workflow/processInstances/execute': 'Workflow.Instance.Write',
@@ -139,7 +147,21 @@ const componentTypes = new Set([
 ]);
 
 const ROBOT_LIMIT_PER_MINUTE = 20;
+/** Work notifications: at most 100 userids per call (asyncsend_v2 userid_list). */
+const MAX_NOTIFICATION_USERS = 100;
+/** startProcessInstance: at most 20 approver nodes and 50 CC users. */
+const MAX_APPROVER_NODES = 20;
+const MAX_CC_USERS = 50;
+/** 获取审批实例ID列表: pages of at most 20, windows of at most 120 days, start at most 365 days back, ≤ 10 originators. */
+const MAX_INSTANCE_ID_PAGE = 20;
+const DAY_MS = 24 * 60 * 60_000;
+const MAX_INSTANCE_QUERY_SPAN_MS = 120 * DAY_MS;
+const MAX_INSTANCE_QUERY_AGE_MS = 365 * DAY_MS;
+const MAX_INSTANCE_QUERY_USERS = 10;
 const ROBOT_THROTTLE_MS = 10 * 60_000;
+/** processInstanceInvalidParameter's text: it names no user, so neither do we. */
+const INVALID_PEOPLE =
+  '审批实例参数错误，具体可能为:发起人、审批人、抄送人的userid错误，发起部门id错误，发起人不在发起部门中';
 const ROBOT_TIMESTAMP_WINDOW_MS = 60 * 60_000;
 const MAX_USER_PAGE = 100;
 
@@ -183,6 +205,7 @@ export class DingTalkFake {
   private readonly qps = new Map<string, number[]>();
   private readonly qpsLimit: number;
   private readonly tokenTtlMs: number;
+  private readonly terminateMinAgeMs: number;
   private readonly callbackFetch: Fetch;
   private deliveryChain: Promise<void> = Promise.resolve();
   private sequence = 0;
@@ -193,6 +216,7 @@ export class DingTalkFake {
     this.faults = options.faults ?? new FaultInjector();
     this.qpsLimit = options.qpsLimit ?? 20;
     this.tokenTtlMs = (options.tokenTtlSeconds ?? 7200) * 1000;
+    this.terminateMinAgeMs = options.terminateMinAgeMs ?? 0;
     this.callbackFetch = options.callbackFetch ?? ((input, init) => fetch(input, init));
     for (const department of this.seed.departments) this.departments.set(department.dept_id, department);
     for (const user of this.seed.users) this.users.set(user.userid, user);
@@ -302,7 +326,34 @@ export class DingTalkFake {
   revokeInstance(processInstanceId: string, userId: string, remark = ''): void {
     const instance = this.instances.get(processInstanceId);
     if (!instance) throw new Error(`no instance ${processInstanceId}`);
+    if (instance.status !== 'RUNNING') throw new Error(`${processInstanceId} is not running`);
     this.terminate(instance, userId, remark);
+  }
+
+  /** Someone comments on an instance (评论): an ADD_REMARK record that decides nothing. */
+  addRemark(processInstanceId: string, userId: string, remark: string): void {
+    const instance = this.instances.get(processInstanceId);
+    if (!instance) throw new Error(`no instance ${processInstanceId}`);
+    instance.operationRecords.push({
+      userId,
+      date: this.clock.now(),
+      type: 'ADD_REMARK',
+      result: 'NONE',
+      remark,
+    });
+  }
+
+  /** An admin deletes the form in OA审批管理后台: its processCode stops working, its instances stay. */
+  deleteForm(processCode: string): void {
+    if (!this.forms.delete(processCode)) throw new Error(`no form ${processCode}`);
+  }
+
+  /** An admin deletes an instance: it is gone from every API, and bpms_instance_change type=delete is pushed. */
+  deleteInstance(processInstanceId: string): void {
+    const instance = this.instances.get(processInstanceId);
+    if (!instance) throw new Error(`no instance ${processInstanceId}`);
+    this.instances.delete(processInstanceId);
+    this.instanceEvent(instance, 'delete', instance.originatorUserId, {});
   }
 
   // ---- routes ----
@@ -522,6 +573,59 @@ export class DingTalkFake {
       });
     });
 
+    // 获取表单 schema (GET /v1.0/workflow/forms/schemas/processCodes): the fields we read, DingTalk's codes.
+    app.get('/v1.0/workflow/forms/schemas/processCodes', (c) => {
+      const processCode = c.req.query('processCode');
+      if (!processCode)
+        return this.newError(
+          c,
+          400,
+          'invalidParameter',
+          '参数错误，具体可能为：企业ID、审批模板code等参数错误',
+        );
+      const form = this.forms.get(processCode);
+      if (!form) return this.newError(c, 400, 'formNotExist', '审批表单模板不存在');
+      return c.json({
+        result: {
+          creatorUserId: '',
+          appUuid: this.seed.corpId,
+          formCode: form.processCode,
+          name: form.name,
+          memo: form.description,
+          ownerIdType: 'orgId',
+          schemaContent: {
+            title: form.name,
+            items: form.formComponents.map((component) => ({
+              componentName: component.componentType,
+              props: {
+                id: component.props.componentId,
+                label: component.props.label,
+                required: component.props.required ?? false,
+              },
+            })),
+          },
+          engineType: 0,
+          status: 'PUBLISHED',
+          procType: 'inner',
+        },
+      });
+    });
+
+    // 获取审批实例ID列表 (platforms.md §4.3): by creation time, oldest first (the order is unverified).
+    app.post('/v1.0/workflow/processes/instanceIds/query', async (c) => {
+      const body = await this.newBody(c, [
+        'processCode',
+        'startTime',
+        'endTime',
+        'nextToken',
+        'maxResults',
+        'userIds',
+        'statuses',
+      ]);
+      if (body instanceof Response) return body;
+      return this.queryInstanceIds(c, body);
+    });
+
     app.post('/v1.0/workflow/processInstances', async (c) => {
       const body = await this.newBody(c, [
         'approvers',
@@ -549,23 +653,46 @@ export class DingTalkFake {
           'processInstanceId is mandatory for this action.',
         );
       const instance = this.instances.get(id);
-      // unverified: DingTalk's exact code for an unknown instance id.
-      if (!instance) return this.newError(c, 400, 'invalidParameter', '审批实例不存在');
+      if (!instance) return this.newError(c, 400, 'processInstanceNotExist', '审批实例不存在');
       return c.json({ success: 'true', result: this.instanceView(instance) });
     });
 
     app.post('/v1.0/workflow/processInstances/terminate', async (c) => {
       const body = await this.newBody(c, ['processInstanceId', 'isSystem', 'remark', 'operatingUserId']);
       if (body instanceof Response) return body;
-      const instance = this.instances.get(String(body.processInstanceId));
-      if (!instance) return this.newError(c, 400, 'invalidParameter', '审批实例不存在');
-      if (instance.status !== 'RUNNING')
-        return this.newError(c, 400, 'invalidParameter', '审批实例已结束，不能撤销');
-      const operator =
-        typeof body.operatingUserId === 'string' ? body.operatingUserId : instance.originatorUserId;
-      if (body.isSystem === false && !this.users.has(operator)) {
-        return this.newError(c, 400, 'invalidParameter', '操作人不存在');
+      // Error codes as listed on 撤销审批实例 (revoke-an-approval-instance).
+      if (typeof body.processInstanceId !== 'string' || body.processInstanceId === '')
+        return this.newError(c, 400, 'invalidInstanceId', '审批实例ID不能为空');
+      if (typeof body.isSystem !== 'boolean')
+        return this.newError(
+          c,
+          400,
+          'invalidInstanceTerminateIsSystem',
+          '撤销审批实例，是否通过系统操作参数不能为空',
+        );
+      if (body.remark !== undefined && (typeof body.remark !== 'string' || body.remark.length > 1024))
+        return this.newError(c, 400, 'invalidParameter', '撤销审批实例参数错误');
+      const instance = this.instances.get(body.processInstanceId);
+      if (!instance) return this.newError(c, 400, 'aflowProcessInstNotExist', '审批实例不存在');
+      const operatorGiven = typeof body.operatingUserId === 'string' && body.operatingUserId !== '';
+      if (body.isSystem === false && !operatorGiven) {
+        return this.newError(
+          c,
+          400,
+          'invalidInstanceTerminateOperatingUserId',
+          '撤销审批实例，当isSystem为false时，操作人的userId不能为空',
+        );
       }
+      const operator = operatorGiven ? String(body.operatingUserId) : instance.originatorUserId;
+      if (operatorGiven && !this.users.has(operator))
+        return this.newError(c, 400, 'userNotExist', '用户不存在');
+      // unverified: the code for "not the originator" (the docs only say the originator must be passed).
+      if (body.isSystem === false && operator !== instance.originatorUserId)
+        return this.newError(c, 400, 'invalidParameter', '撤销审批实例参数错误');
+      if (instance.status !== 'RUNNING')
+        return this.newError(c, 400, 'aflowProcessInstStatusException', '审批单已结束，不能撤销');
+      if (this.clock.now() - instance.createTime < this.terminateMinAgeMs)
+        return this.newError(c, 400, 'aflowProcessInstStatusException', '提交审批单后15秒内不能进行撤回');
       this.terminate(instance, operator, typeof body.remark === 'string' ? body.remark : '');
       return c.json({ success: true, result: true });
     });
@@ -610,7 +737,7 @@ export class DingTalkFake {
       if (userIds.length === 0 && !body.dept_id_list && body.to_all_user !== true) {
         return this.oldError(c, 40035, '缺少参数 userid_list');
       }
-      if (userIds.length > 5000) return this.oldError(c, 400002, '无效的参数 userid_list');
+      if (userIds.length > MAX_NOTIFICATION_USERS) return this.oldError(c, 400002, '无效的参数 userid_list');
       const msg = body.msg as Json | undefined;
       const problem = messageProblem(msg, [
         'text',
@@ -772,10 +899,17 @@ export class DingTalkFake {
 
   private startInstance(c: Context, body: Json): Response {
     const form = typeof body.processCode === 'string' ? this.forms.get(body.processCode) : undefined;
-    if (!form) return this.newError(c, 400, 'processCodeError', 'processCode不存在');
+    if (!form) return this.newError(c, 400, 'processCodeError', '获取审批模板失败或者模板已被删除');
     const originator =
       typeof body.originatorUserId === 'string' ? this.users.get(body.originatorUserId) : undefined;
-    if (!originator) return this.newError(c, 400, 'invalidParameter', '发起人不存在或已离职');
+    // Like DingTalk, neither refusal names the user (发起审批实例 error table).
+    if (!originator)
+      return this.newError(
+        c,
+        400,
+        'invalidParameter',
+        '发起审批参数错误。具体可能为：企业ID、审批模板code等参数错误，或发起人已离职',
+      );
     const values = body.formComponentValues;
     if (!Array.isArray(values)) return this.newError(c, 400, 'processInstanceInvalidParameter', '缺少表单值');
     const labels = new Set(form.formComponents.map((component) => component.props.label));
@@ -798,7 +932,11 @@ export class DingTalkFake {
         return this.newError(c, 400, 'processInstanceInvalidParameter', '缺少参数 deptId');
       nodes = [{ actionType: 'NONE', userIds: [...this.seed.defaultApprovers] }];
     } else {
-      if (!Array.isArray(body.approvers) || body.approvers.length === 0 || body.approvers.length > 20) {
+      if (
+        !Array.isArray(body.approvers) ||
+        body.approvers.length === 0 ||
+        body.approvers.length > MAX_APPROVER_NODES
+      ) {
         return this.newError(c, 400, 'processInstanceInvalidParameter', 'approvers 不合法');
       }
       nodes = [];
@@ -815,11 +953,25 @@ export class DingTalkFake {
         }
         const unknown = (userIds as unknown[]).find((id) => typeof id !== 'string' || !this.users.has(id));
         if (unknown !== undefined)
-          return this.newError(c, 400, 'invalidParameter', `审批人不存在：${String(unknown)}`);
+          return this.newError(c, 400, 'processInstanceInvalidParameter', INVALID_PEOPLE);
         nodes.push({ actionType: actionType as 'AND' | 'OR' | 'NONE', userIds: userIds as string[] });
       }
     }
-    const ccList = Array.isArray(body.ccList) ? (body.ccList as string[]) : [];
+    if (body.ccList !== undefined) {
+      const cc = body.ccList;
+      if (!Array.isArray(cc) || cc.length > MAX_CC_USERS)
+        return this.newError(c, 400, 'processInstanceInvalidParameter', '审批实例参数错误');
+      if ((cc as unknown[]).some((id) => typeof id !== 'string' || !this.users.has(id)))
+        return this.newError(c, 400, 'processInstanceInvalidParameter', INVALID_PEOPLE);
+    }
+    if (
+      body.ccPosition !== undefined &&
+      !['START', 'FINISH', 'START_FINISH'].includes(body.ccPosition as string)
+    )
+      return this.newError(c, 400, 'processInstanceInvalidParameter', '审批实例参数错误');
+    // Without `approvers` the console's flow applies and ccList/ccPosition are ignored (发起审批实例).
+    const ccList =
+      body.approvers !== undefined && Array.isArray(body.ccList) ? (body.ccList as string[]) : [];
     const now = this.clock.now();
     const instance: FakeInstance = {
       processInstanceId: randomUUID(),
@@ -853,6 +1005,91 @@ export class DingTalkFake {
     this.instanceEvent(instance, 'start', originator.userid, {});
     this.startNode(instance, 0);
     return c.json({ instanceId: instance.processInstanceId });
+  }
+
+  private queryInstanceIds(c: Context, body: Json): Response {
+    if (typeof body.processCode !== 'string' || body.processCode === '')
+      return this.newError(c, 400, 'invalidProcessCode', '审批模板processCode不能为空');
+    if (typeof body.startTime !== 'number' || !Number.isSafeInteger(body.startTime))
+      return this.newError(
+        c,
+        400,
+        'invalidInstanceListIdsStartTime',
+        '获取审批实例ID列表，审批实例开始时间不能为空',
+      );
+    if (typeof body.nextToken !== 'number' || !Number.isSafeInteger(body.nextToken) || body.nextToken < 0)
+      return this.newError(c, 400, 'invalidNextToken', '获取审批实例ID列表，分页查询的游标不能为空');
+    if (
+      typeof body.maxResults !== 'number' ||
+      !Number.isInteger(body.maxResults) ||
+      body.maxResults < 1 ||
+      body.maxResults > MAX_INSTANCE_ID_PAGE
+    ) {
+      return this.newError(
+        c,
+        400,
+        'invalidMaxResults',
+        '获取审批实例ID列表，分页参数非法，每页大小，最多传20。',
+      );
+    }
+    const now = this.clock.now();
+    const start = body.startTime;
+    const end = body.endTime === undefined ? now : body.endTime;
+    const badWindow =
+      typeof end !== 'number' ||
+      end < start ||
+      end - start > MAX_INSTANCE_QUERY_SPAN_MS ||
+      now - start > (body.endTime === undefined ? MAX_INSTANCE_QUERY_SPAN_MS : MAX_INSTANCE_QUERY_AGE_MS);
+    if (badWindow) {
+      return this.newError(
+        c,
+        400,
+        'invalidEndTime',
+        '获取审批实例ID列表，审批实例结束时间不能小于开始时间；且查询时间范围不能超过120天。',
+      );
+    }
+    const userIds = body.userIds;
+    if (
+      userIds !== undefined &&
+      (!Array.isArray(userIds) ||
+        userIds.length > MAX_INSTANCE_QUERY_USERS ||
+        userIds.some((id) => typeof id !== 'string'))
+    ) {
+      return this.newError(
+        c,
+        400,
+        'invalidUserIds',
+        '获取审批实例ID列表，发起userid列表参数非法，最大列表长度为10。',
+      );
+    }
+    const statuses = body.statuses;
+    if (
+      statuses !== undefined &&
+      (!Array.isArray(statuses) ||
+        statuses.some((status) => !['RUNNING', 'TERMINATED', 'COMPLETED'].includes(status as string)))
+    ) {
+      return this.newError(c, 400, 'invalidParameter', '获取审批实例ID列表参数错误'); // unverified code
+    }
+    const matching = [...this.instances.values()]
+      .filter(
+        (instance) =>
+          instance.processCode === body.processCode &&
+          instance.createTime >= start &&
+          instance.createTime <= (end as number) &&
+          (!Array.isArray(userIds) || userIds.length === 0 || userIds.includes(instance.originatorUserId)) &&
+          (!Array.isArray(statuses) || statuses.length === 0 || statuses.includes(instance.status)),
+      )
+      .sort((a, b) => a.createTime - b.createTime);
+    const page = matching.slice(body.nextToken, body.nextToken + body.maxResults);
+    const more = body.nextToken + body.maxResults < matching.length;
+    return c.json({
+      result: {
+        list: page.map((instance) => instance.processInstanceId),
+        // A string, present only when more follow (获取审批实例ID列表 response).
+        ...(more ? { nextToken: String(body.nextToken + body.maxResults) } : {}),
+      },
+      success: true,
+    });
   }
 
   private startNode(instance: FakeInstance, index: number): void {
@@ -1143,6 +1380,7 @@ export class DingTalkFake {
       formComponentValues: instance.formComponentValues,
       tasks: instance.tasks.map((task) => ({
         taskId: task.taskId,
+        processInstanceId: instance.processInstanceId,
         userId: task.userId,
         status: task.status,
         result: task.result,

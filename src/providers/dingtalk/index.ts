@@ -1,5 +1,6 @@
 // DingTalk (钉钉): one enterprise-internal app, the new and the old API host, HTTP callbacks.
 import type { ImProvider } from '../types.js';
+import { dingTalkApprovals } from './approvals.js';
 import { handleDingTalkCallback } from './callback.js';
 import { createDingTalkClient } from './client.js';
 
@@ -12,6 +13,7 @@ export const dingtalkProvider: ImProvider = {
   defaultApiBase: DINGTALK_API_BASE,
   defaultOapiBase: DINGTALK_OAPI_BASE,
   createClient: (config, deps) => createDingTalkClient(config, deps),
+  approvals: dingTalkApprovals,
   handleCallback: handleDingTalkCallback,
 };
 

@@ -20,7 +20,7 @@
 // Error messages never carry a key, a token or a decrypted byte.
 import { AppError } from '../../errors.js';
 import { constantTimeEqual } from '../shared/msg-crypt.js';
-import type { CallbackHandler, CallbackRequest, CallbackResult, ImAppConfig } from '../types.js';
+import type { CallbackHandler, CallbackRequest, CallbackResult, ImAppConfig, ImEvent } from '../types.js';
 import { consolePages } from './codes.js';
 import { decryptFeishuEvent, verifyFeishuSignature } from './crypto.js';
 
@@ -155,6 +155,28 @@ export const handleFeishuCallback: CallbackHandler = (config, request, options) 
     );
   }
 
+  const event = normaliseFeishuEvent(config, payload);
+  return {
+    ...json(200, {}),
+    event,
+    ...(replayKey ? { replay_key: replayKey } : {}),
+  };
+};
+
+/**
+ * A verified, decrypted Feishu event (schema 2.0 or 1.0) as the ImEvent we record. Every delivery path
+ * (HTTP callback, long connection) goes through here, so one event has one dedup key, type and payload
+ * whichever way it came. The Verification Token is compared when one is configured, unless the caller
+ * already authenticated the sender another way (`checkVerificationToken: false`: the long connection is
+ * opened with the App Secret, and its events are not documented to carry the token).
+ */
+export function normaliseFeishuEvent(
+  config: FeishuLikeConfig,
+  payload: Record<string, unknown>,
+  options: { checkVerificationToken?: boolean } = {},
+): ImEvent {
+  const label = labelOf(config);
+  const verificationToken = config.verification_token || undefined;
   let dedupKey: string | undefined;
   let type: string | undefined;
   let token: unknown;
@@ -172,7 +194,8 @@ export const handleFeishuCallback: CallbackHandler = (config, request, options) 
     token = payload.token;
     appId = eventPart?.app_id;
   }
-  if (verificationToken) checkToken(label, verificationToken, token);
+  if (verificationToken && options.checkVerificationToken !== false)
+    checkToken(label, verificationToken, token);
   if (typeof appId === 'string' && appId !== config.app_id) {
     throw new AppError(
       'bad_request',
@@ -182,12 +205,8 @@ export const handleFeishuCallback: CallbackHandler = (config, request, options) 
   if (!dedupKey)
     throw new AppError('bad_request', `The ${label} event has no event id (header.event_id or uuid).`);
   if (!type) throw new AppError('bad_request', `The ${label} event has no event type.`);
-  return {
-    ...json(200, {}),
-    event: { dedup_key: dedupKey, type, payload },
-    ...(replayKey ? { replay_key: replayKey } : {}),
-  };
-};
+  return { dedup_key: dedupKey, type, payload };
+}
 
 function checkToken(label: string, expected: string, actual: unknown): void {
   if (typeof actual !== 'string' || !constantTimeEqual(actual, expected)) {

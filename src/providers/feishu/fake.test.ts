@@ -217,10 +217,15 @@ describe('Feishu fake: approvals', () => {
     };
     const first = await raw('POST', '/open-apis/approval/v4/instances', instance, token);
     expect(first.body.code).toBe(0);
+    // A uuid makes one instance per tenant: a second create with it fails with 60012 (instance/create) …
     const second = await raw('POST', '/open-apis/approval/v4/instances', instance, token);
-    expect(second.body.data.instance_code).toBe(first.body.data.instance_code);
+    expect(second.status).toBe(400);
+    expect(second.body.code).toBe(60012);
     expect(fake.instances.size).toBe(1);
     const instanceCode = first.body.data.instance_code;
+    // … and instance/get accepts the uuid (any case) in place of the instance code.
+    const byUuid = await raw('GET', '/open-apis/approval/v4/instances/RUN-42-APPROVAL-1', undefined, token);
+    expect(byUuid.body.data.instance_code).toBe(instanceCode);
 
     const pending = await raw('GET', `/open-apis/approval/v4/instances/${instanceCode}`, undefined, token);
     expect(pending.body.data).toMatchObject({
@@ -261,7 +266,10 @@ describe('Feishu fake: approvals', () => {
     expect(done.body.data.status).toBe('APPROVED');
     expect(done.body.data.task_list.map((t: any) => t.status).sort()).toEqual(['APPROVED', 'DONE']);
     expect(done.body.data.timeline.map((t: any) => t.type)).toEqual(['START', 'PASS']);
-    expect(done.body.data.comment_list[0].comment).toBe('ship it');
+    // The reason given with a decision is in the timeline, tied to the task; comment_list holds comments.
+    const chen = done.body.data.task_list.find((t: any) => t.open_id === seedOpenId('chen.jie'));
+    expect(done.body.data.timeline[1]).toMatchObject({ task_id: chen.id, comment: 'ship it' });
+    expect(done.body.data.comment_list).toEqual([]);
   });
 
   it('lets only the initiator withdraw a pending instance', async () => {
@@ -315,6 +323,172 @@ describe('Feishu fake: approvals', () => {
     expect((await raw('POST', '/open-apis/approval/v4/instances', unknownWidget, token)).body.code).toBe(
       1390001,
     );
+  });
+});
+
+describe('Feishu fake: the approval flow inside Feishu', () => {
+  const twoLevels = {
+    ...definitionBody,
+    node_list: [
+      { id: 'START', ccer: [{ type: 'Free' }] },
+      { id: 'first', name: '@i18n@node', node_type: 'AND', approver: [{ type: 'Free' }] },
+      { id: 'second', name: '@i18n@node', node_type: 'OR', approver: [{ type: 'Free' }] },
+      { id: 'END', ccer: [{ type: 'Free' }] },
+    ],
+  };
+
+  async function started(options: { subscribe?: boolean } = {}) {
+    const context = setup();
+    const token = await context.getToken();
+    const code = (await context.raw('POST', '/open-apis/approval/v4/approvals', twoLevels, token)).body.data
+      .approval_code as string;
+    if (options.subscribe !== false)
+      await context.raw('POST', `/open-apis/approval/v4/approvals/${code}/subscribe`, undefined, token);
+    const created = await context.raw(
+      'POST',
+      '/open-apis/approval/v4/instances',
+      {
+        approval_code: code,
+        open_id: seedOpenId('zhang.wei'),
+        form: JSON.stringify([{ id: 'reason', type: 'textarea', value: 'deploy' }]),
+        node_approver_open_id_list: [
+          { key: 'first', value: [seedOpenId('li.na'), seedOpenId('wang.fang')] },
+          { key: 'second', value: [seedOpenId('chen.jie'), seedOpenId('liu.yang')] },
+        ],
+        node_cc_open_id_list: [{ key: 'START', value: [seedOpenId('ceo')] }],
+        title: '@i18n@title',
+        i18n_resources: [
+          { locale: 'zh-CN', is_default: true, texts: [{ key: '@i18n@title', value: '上线 v2' }] },
+        ],
+      },
+      token,
+    );
+    expect(created.body.code).toBe(0);
+    const instanceCode = created.body.data.instance_code as string;
+    const get = async () =>
+      (await context.raw('GET', `/open-apis/approval/v4/instances/${instanceCode}`, undefined, token)).body
+        .data;
+    return { ...context, token, code, instanceCode, get };
+  }
+
+  const eventOf = (push: { body: string } | undefined) =>
+    JSON.parse(decryptFeishuEvent(ENCRYPT_KEY, JSON.parse(push!.body).encrypt));
+
+  it('gives a node its tasks only when the flow reaches it, AND before OR', async () => {
+    const { fake, instanceCode, get } = await started();
+    const first = await get();
+    expect(first.task_list.map((t: any) => [t.custom_node_id, t.status, t.end_time])).toEqual([
+      ['first', 'PENDING', '0'],
+      ['first', 'PENDING', '0'],
+    ]);
+    expect(first.timeline.map((t: any) => t.type)).toEqual(['START', 'CC']);
+    expect(fake.instances.get(instanceCode)!.title).toBe('上线 v2');
+    expect(() => fake.decide(instanceCode, 'APPROVED', { by: seedOpenId('chen.jie') })).toThrow(
+      /no pending task/,
+    );
+    expect(fake.decide(instanceCode, 'APPROVED', { by: seedOpenId('li.na') })).toBeUndefined();
+    expect((await get()).task_list).toHaveLength(2);
+    fake.decide(instanceCode, 'APPROVED', { by: seedOpenId('wang.fang') });
+    const second = await get();
+    expect(second.task_list.map((t: any) => [t.custom_node_id, t.status])).toEqual([
+      ['first', 'APPROVED'],
+      ['first', 'APPROVED'],
+      ['second', 'PENDING'],
+      ['second', 'PENDING'],
+    ]);
+    const push = fake.decide(instanceCode, 'APPROVED', { by: seedOpenId('liu.yang'), schema: '1.0' });
+    expect(eventOf(push)).toMatchObject({
+      type: 'event_callback',
+      event: { type: 'approval_instance', instance_code: instanceCode, status: 'APPROVED' },
+    });
+    const done = await get();
+    expect(done.status).toBe('APPROVED');
+    expect(done.task_list.map((t: any) => t.status)).toEqual(['APPROVED', 'APPROVED', 'DONE', 'APPROVED']);
+  });
+
+  it('transfers a task, keeps comments apart from decisions, and ends on a rejection', async () => {
+    const { fake, instanceCode, get } = await started();
+    fake.transfer(instanceCode, seedOpenId('li.na'), seedOpenId('grace.hopper'), { comment: 'on leave' });
+    fake.comment(instanceCode, seedOpenId('wang.fang'), 'which build?');
+    const moved = await get();
+    expect(moved.task_list.map((t: any) => [t.open_id, t.status])).toEqual([
+      [seedOpenId('li.na'), 'TRANSFERRED'],
+      [seedOpenId('wang.fang'), 'PENDING'],
+      [seedOpenId('grace.hopper'), 'PENDING'],
+    ]);
+    expect(moved.timeline.at(-1)).toMatchObject({
+      type: 'TRANSFER',
+      open_id: seedOpenId('li.na'),
+      open_id_list: [seedOpenId('grace.hopper')],
+    });
+    expect(moved.comment_list).toMatchObject([{ open_id: seedOpenId('wang.fang'), comment: 'which build?' }]);
+    const push = fake.decide(instanceCode, 'REJECTED', {
+      by: seedOpenId('grace.hopper'),
+      comment: 'not today',
+    });
+    expect(eventOf(push).event.status).toBe('REJECTED');
+    const done = await get();
+    expect(done.task_list.map((t: any) => t.status)).toEqual(['TRANSFERRED', 'DONE', 'REJECTED']);
+  });
+
+  it('withdraws in the app (CANCELED), revokes after approval (REVERTED) and deletes definitions (DELETED)', async () => {
+    const withdrawn = await started();
+    const cancel = withdrawn.fake.cancelAtVendor(withdrawn.instanceCode, { schema: '1.0' });
+    expect(eventOf(cancel).event).toMatchObject({
+      status: 'CANCELED',
+      instance_code: withdrawn.instanceCode,
+    });
+    expect((await withdrawn.get()).task_list.map((t: any) => t.status)).toEqual(['DONE', 'DONE']);
+
+    const reverted = await started();
+    for (const by of ['li.na', 'wang.fang', 'chen.jie'])
+      reverted.fake.decide(reverted.instanceCode, 'APPROVED', { by: seedOpenId(by) });
+    const revert = reverted.fake.revert(reverted.instanceCode, { schema: '1.0' });
+    // approval_instance: on REVERTED, operate_time is an int64.
+    expect(eventOf(revert).event).toMatchObject({ status: 'REVERTED', operate_time: expect.any(Number) });
+    expect(await reverted.get()).toMatchObject({ status: 'APPROVED', reverted: true });
+
+    const deleted = await started();
+    const pushes = deleted.fake.deleteDefinition(deleted.code);
+    expect(pushes.map((push) => eventOf(push).event.status)).toEqual(['DELETED']);
+    expect((await deleted.get()).status).toBe('DELETED');
+    const gone = await deleted.raw(
+      'GET',
+      `/open-apis/approval/v4/approvals/${deleted.code}`,
+      undefined,
+      deleted.token,
+    );
+    expect(gone.body).toMatchObject({ code: 1390002, msg: 'approval code not found' });
+  });
+
+  it('answers a second subscribe with 1390007 and refuses instances of a deactivated definition', async () => {
+    const { raw, token, code, fake } = await started();
+    const again = await raw('POST', `/open-apis/approval/v4/approvals/${code}/subscribe`, undefined, token);
+    expect(again.body).toMatchObject({ code: 1390007, msg: 'subscription existed' });
+    fake.deactivateDefinition(code);
+    expect(
+      (await raw('GET', `/open-apis/approval/v4/approvals/${code}`, undefined, token)).body.data.status,
+    ).toBe('INACTIVE');
+    const refused = await raw(
+      'POST',
+      '/open-apis/approval/v4/instances',
+      {
+        approval_code: code,
+        open_id: seedOpenId('zhang.wei'),
+        form: JSON.stringify([{ id: 'reason', type: 'textarea', value: 'x' }]),
+        node_approver_open_id_list: [
+          { key: 'first', value: [seedOpenId('li.na')] },
+          { key: 'second', value: [seedOpenId('li.na')] },
+        ],
+      },
+      token,
+    );
+    expect(refused.body).toMatchObject({ code: 1390015, msg: 'approval is not active' });
+  });
+
+  it('pushes nothing for a definition nobody subscribed to', async () => {
+    const { fake, instanceCode } = await started({ subscribe: false });
+    expect(fake.cancelAtVendor(instanceCode)).toBeUndefined();
   });
 });
 

@@ -13,6 +13,7 @@ import { type Context, Hono } from 'hono';
 import { type FakeClock, FaultInjector, fakeClock, hang } from '../fake-kit.js';
 import type { Fetch } from '../http.js';
 import type { CallbackRequest } from '../types.js';
+import { feishuApprovalCodes, feishuApprovalLink } from './approvals.js';
 import { feishuTokenPath } from './client.js';
 import { feishuCodes } from './codes.js';
 import { encryptFeishuEvent, feishuSignature } from './crypto.js';
@@ -85,7 +86,27 @@ export interface FakeDefinition {
   approval_name: string;
   /** The definition as created (form_content string, node_list, i18n_resources, …). */
   body: Record<string, unknown>;
+  /** ACTIVE; INACTIVE once deactivated; DELETED once an admin deleted it (then unknown to every API). */
+  status: 'ACTIVE' | 'INACTIVE' | 'DELETED';
   subscribed: boolean;
+}
+
+/** A node of a definition's node_list, as created. */
+interface DefinitionNode {
+  id: string;
+  name?: string;
+  node_type?: string;
+  approver?: Array<{ type?: string }>;
+  ccer?: Array<{ type?: string }>;
+}
+
+/** One approval node of an instance: its approvers get tasks when the flow reaches it. */
+export interface FakeNodePlan {
+  custom_node_id: string;
+  node_id: string;
+  node_name: string;
+  type: 'AND' | 'OR' | 'SEQUENTIAL';
+  approvers: string[];
 }
 
 export interface FakeTask {
@@ -98,6 +119,7 @@ export interface FakeTask {
   type: 'AND' | 'OR' | 'SEQUENTIAL';
   status: 'PENDING' | 'APPROVED' | 'REJECTED' | 'TRANSFERRED' | 'DONE';
   start_time: string;
+  /** Unset while PENDING (answered as "0"). */
   end_time?: string;
 }
 
@@ -110,9 +132,18 @@ export interface FakeInstance {
   form: string;
   title?: string;
   status: 'PENDING' | 'APPROVED' | 'REJECTED' | 'CANCELED' | 'DELETED';
+  /** Set when the initiator revoked it after approval (the event says REVERTED; the status stays APPROVED). */
+  reverted: boolean;
   start_time: string;
   end_time: string;
   serial_number: string;
+  /** The approval nodes in order, with the approvers chosen at creation. */
+  plan: FakeNodePlan[];
+  /** Index in `plan` of the node being decided (plan.length once ended approved). */
+  current: number;
+  /** CC users chosen at creation, per START/END node. */
+  cc: { START: string[]; END: string[] };
+  /** Only the tasks of nodes the flow has reached. */
   tasks: FakeTask[];
   timeline: Array<Record<string, unknown>>;
   comments: Array<Record<string, unknown>>;
@@ -161,6 +192,18 @@ export interface FeishuFake {
     decision: ApprovalDecision,
     options?: { by?: string; comment?: string; schema?: '2.0' | '1.0' },
   ): CallbackRequest | undefined;
+  /** An approver hands their pending task to someone else (转交): TRANSFERRED, and a new task for `to`. */
+  transfer(instanceCode: string, from: string, to: string, options?: { comment?: string }): void;
+  /** Someone comments on an instance (评论, in comment_list; not a decision). */
+  comment(instanceCode: string, by: string, text: string): void;
+  /** The initiator withdraws (撤回) a pending instance in the approval app: CANCELED, with its push. */
+  cancelAtVendor(instanceCode: string, options?: { schema?: '2.0' | '1.0' }): CallbackRequest | undefined;
+  /** The initiator revokes (撤销) an approved instance: `reverted`, and the REVERTED push. */
+  revert(instanceCode: string, options?: { schema?: '2.0' | '1.0' }): CallbackRequest | undefined;
+  /** An admin deletes a definition: it is unknown from then on, its pending instances become DELETED. */
+  deleteDefinition(code: string, options?: { schema?: '2.0' | '1.0' }): CallbackRequest[];
+  /** An admin deactivates (停用) a definition: new instances are refused with 1390015. */
+  deactivateDefinition(code: string): void;
   /** A callback push for any event, built exactly as Feishu builds it for this app. */
   eventRequest(
     appId: string,
@@ -738,34 +781,56 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
   }
 
   // ---- approval v4 ---------------------------------------------------------------------------------
+  //
+  // As the approval v4 pages describe it (see approvals.ts for the list): a node's tasks exist only once the
+  // flow reaches it; a uuid is used once per tenant (60012 on reuse) and instance/get accepts it in place of
+  // the instance code; the reason given with a decision is timeline[].comment, comment_list holds comments;
+  // an instance of a deleted definition becomes DELETED; a revoked approved one stays APPROVED with
+  // `reverted: true` (the event says REVERTED).
 
   const approvalError = (msg: string) => new FakeError(400, feishuCodes.approvalParamError, msg);
-  // [UNVERIFIED] codes for an unknown definition / instance.
-  const unknownDefinition = () => new FakeError(400, 1390002, 'approval code not found');
-  const unknownInstance = () => new FakeError(400, 1390003, 'instance code not found');
+  const unknownDefinition = () =>
+    new FakeError(400, feishuApprovalCodes.approvalNotFound, 'approval code not found');
+  const inactiveDefinition = () =>
+    new FakeError(400, feishuApprovalCodes.approvalNotActive, 'approval is not active');
+  const unknownInstance = () =>
+    new FakeError(400, feishuApprovalCodes.instanceNotFound, 'instance code not found');
+  const uuidKey = (uuid: string) => uuid.toLowerCase();
+  let taskSerial = 0;
 
   function i18nText(body: Record<string, unknown>, key: unknown): string {
     if (typeof key !== 'string') return '';
     if (!key.startsWith('@i18n@')) return key;
-    for (const resource of (body.i18n_resources as Array<{
-      is_default?: boolean;
-      texts?: Array<{ key: string; value: string }>;
-    }>) ?? []) {
+    const resources =
+      (body.i18n_resources as Array<{
+        is_default?: boolean;
+        texts?: Array<{ key: string; value: string }>;
+      }>) ?? [];
+    for (const resource of [...resources].sort((a, b) => Number(b.is_default) - Number(a.is_default))) {
       const found = resource.texts?.find((text) => text.key === key);
       if (found) return found.value;
     }
     return key;
   }
 
-  function definitionOf(state: AppState, code: string): FakeDefinition {
+  function definitionOf(state: AppState, code: string, active = false): FakeDefinition {
     const definition = definitions.get(code);
-    if (!definition || definition.app_id !== state.app_id) throw unknownDefinition();
+    if (!definition || definition.app_id !== state.app_id || definition.status === 'DELETED')
+      throw unknownDefinition();
+    if (active && definition.status !== 'ACTIVE') throw inactiveDefinition();
     return definition;
   }
+
+  function definitionNodes(definition: FakeDefinition): DefinitionNode[] {
+    return definition.body.node_list as DefinitionNode[];
+  }
+
+  const isFree = (node: DefinitionNode) => (node.approver ?? []).some((approver) => approver.type === 'Free');
 
   app.post(
     '/open-apis/approval/v4/approvals',
     api(feishuScopes.approvalWrite, async (c, state) => {
+      oneOf(c, 'user_id_type', ['open_id', 'user_id', 'union_id'], 'open_id');
       const body = await jsonBody(c, [
         'approval_name',
         'approval_code',
@@ -782,6 +847,12 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
       for (const field of ['approval_name', 'viewers', 'form', 'node_list', 'i18n_resources']) {
         if (body[field] === undefined) throw fieldError(field, 'required');
       }
+      if (
+        typeof body.approval_name !== 'string' ||
+        !body.approval_name.startsWith('@i18n@') ||
+        body.approval_name.length < 9
+      )
+        throw approvalError('approval_name must be an @i18n@ key of at least 9 characters');
       const form = body.form as { form_content?: unknown };
       if (typeof form?.form_content !== 'string')
         throw fieldError('form.form_content', 'must be a JSON string');
@@ -792,7 +863,7 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
         throw approvalError('form content is not valid JSON');
       }
       if (!Array.isArray(widgets)) throw approvalError('form content must be an array of widgets');
-      const nodes = body.node_list as Array<{ id?: string; node_type?: string; approver?: unknown[] }>;
+      const nodes = body.node_list as DefinitionNode[];
       if (
         !Array.isArray(nodes) ||
         nodes.length < 3 ||
@@ -809,6 +880,7 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
       const keys = JSON.stringify(body).match(/@i18n@[A-Za-z0-9_.-]+/g) ?? [];
       for (const key of keys) if (!texts.has(key)) throw approvalError(`i18n key ${key} has no text`);
 
+      // Without approval_code Feishu creates a definition and names it; with one it replaces that one.
       const requested =
         typeof body.approval_code === 'string' && body.approval_code ? body.approval_code : undefined;
       const existing = requested ? definitions.get(requested) : undefined;
@@ -821,6 +893,7 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
         app_id: state.app_id,
         approval_name: i18nText(body, body.approval_name),
         body,
+        status: 'ACTIVE',
         subscribed: existing?.subscribed ?? false,
       };
       definitions.set(approval_code, definition);
@@ -832,20 +905,14 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
     '/open-apis/approval/v4/approvals/:code',
     api(feishuScopes.approvalRead, (c, state) => {
       const definition = definitionOf(state, c.req.param('code') ?? '');
-      const nodes = definition.body.node_list as Array<{
-        id: string;
-        name?: string;
-        node_type?: string;
-        approver?: Array<{ type?: string }>;
-      }>;
       return reply(c, {
         approval_name: definition.approval_name,
-        status: 'ACTIVE',
+        status: definition.status,
         form: (definition.body.form as { form_content: string }).form_content,
-        node_list: nodes.map((node) => ({
+        node_list: definitionNodes(definition).map((node) => ({
           name:
             node.id === 'START' ? '提交' : node.id === 'END' ? '结束' : i18nText(definition.body, node.name),
-          need_approver: (node.approver ?? []).some((approver) => approver.type === 'Free'),
+          need_approver: isFree(node),
           node_id: hex(16),
           custom_node_id: node.id,
           node_type: node.node_type ?? (node.id === 'START' || node.id === 'END' ? 'AND' : 'OR'),
@@ -860,11 +927,35 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
   app.post(
     '/open-apis/approval/v4/approvals/:code/subscribe',
     api(feishuScopes.approvalWrite, (c, state) => {
-      // [UNVERIFIED] a repeated subscribe is answered like the first one here.
-      definitionOf(state, c.req.param('code') ?? '').subscribed = true;
+      const definition = definitionOf(state, c.req.param('code') ?? '');
+      // approval/subscribe: 1390007 "subscription existed" for a second call.
+      if (definition.subscribed)
+        throw new FakeError(400, feishuApprovalCodes.subscriptionExisted, 'subscription existed');
+      definition.subscribed = true;
       return reply(c, {});
     }),
   );
+
+  /** `[{key, value: [ids]}]` as the node_*_list fields carry it. */
+  function nodeLists(value: unknown, field: string): Array<{ key: string; value: string[] }> {
+    if (value === undefined) return [];
+    if (
+      !Array.isArray(value) ||
+      value.some(
+        (entry) =>
+          !entry ||
+          typeof entry.key !== 'string' ||
+          !Array.isArray(entry.value) ||
+          entry.value.some((id: unknown) => typeof id !== 'string'),
+      )
+    )
+      throw fieldError(field, 'must be a list of {key, value: [ids]}');
+    return value as Array<{ key: string; value: string[] }>;
+  }
+
+  function userByAnyId(id: string, kind: 'open_id' | 'user_id'): SeedUser | undefined {
+    return kind === 'open_id' ? usersById.get(id) : seed.users.find((user) => user.user_id === id);
+  }
 
   app.post(
     '/open-apis/approval/v4/instances',
@@ -890,22 +981,25 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
         'node_auto_approval_list',
       ]);
       if (typeof body.approval_code !== 'string') throw fieldError('approval_code', 'required');
-      const definition = definitionOf(state, body.approval_code);
       if (
         body.uuid !== undefined &&
         (typeof body.uuid !== 'string' || body.uuid === '' || body.uuid.length > 64)
       )
-        throw fieldError('uuid', 'at most 64 characters');
-      if (typeof body.uuid === 'string') {
-        // The uuid is the idempotency key: the same one gives back the instance it created.
-        const known = instancesByUuid.get(`${state.app_id}:${body.uuid}`);
-        if (known) return reply(c, { instance_code: known, instance_link: instanceLink(known) });
+        throw fieldError('uuid', 'length must be 1 to 64 characters');
+      const definition = definitionOf(state, body.approval_code, true);
+      if (typeof body.uuid === 'string' && instancesByUuid.has(uuidKey(body.uuid))) {
+        // One uuid, one instance per tenant: a reuse fails, it does not answer the first instance.
+        // [UNVERIFIED] the msg text.
+        throw new FakeError(400, feishuApprovalCodes.uuidConflict, 'instance uuid already exists');
       }
       const initiator =
-        typeof body.open_id === 'string'
-          ? usersById.get(body.open_id)
-          : seed.users.find((u) => u.user_id === body.user_id);
-      if (!initiator) throw approvalError('user_id or open_id of the initiator is required and must exist');
+        typeof body.user_id === 'string'
+          ? userByAnyId(body.user_id, 'user_id')
+          : typeof body.open_id === 'string'
+            ? userByAnyId(body.open_id, 'open_id')
+            : undefined;
+      if (!initiator || initiator.is_resigned)
+        throw approvalError('user_id or open_id of the initiator is required and must exist');
       if (typeof body.form !== 'string') throw fieldError('form', 'must be a JSON string');
       let values: unknown;
       try {
@@ -927,40 +1021,61 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
           throw approvalError(`form widget ${widget.id} is required`);
         }
       }
-      const approverLists = (body.node_approver_open_id_list ?? []) as Array<{
-        key?: string;
-        value?: string[];
-      }>;
-      const nodes = definition.body.node_list as Array<{
-        id: string;
-        name?: string;
-        node_type?: string;
-        approver?: Array<{ type?: string }>;
-      }>;
-      const now = String(clock.now());
-      const tasks: FakeTask[] = [];
+
+      const nodes = definitionNodes(definition);
+      // The user-id and open-id lists are merged (instance/create).
+      const chosen = (openField: string, userField: string) => {
+        const merged = new Map<string, Set<string>>();
+        for (const [field, kind] of [
+          [openField, 'open_id'],
+          [userField, 'user_id'],
+        ] as const) {
+          for (const entry of nodeLists(body[field], field)) {
+            const ids = merged.get(entry.key) ?? new Set<string>();
+            for (const id of entry.value) {
+              const user = userByAnyId(id, kind);
+              if (!user || user.is_resigned) throw approvalError(`user ${id} does not exist`);
+              ids.add(user.open_id);
+            }
+            merged.set(entry.key, ids);
+          }
+        }
+        return merged;
+      };
+      const approvers = chosen('node_approver_open_id_list', 'node_approver_user_id_list');
+      const ccs = chosen('node_cc_open_id_list', 'node_cc_user_id_list');
+      for (const key of approvers.keys()) {
+        const node = nodes.find((candidate) => candidate.id === key);
+        if (!node || !isFree(node))
+          throw approvalError(`node ${key} has no approvers chosen by the submitter`);
+      }
+      for (const [key, ids] of ccs) {
+        const node = nodes.find((candidate) => candidate.id === key);
+        if (!node || (node.ccer ?? []).length === 0)
+          throw approvalError(`node ${key} has no CC chosen by the submitter`);
+        if (ids.size > 20) throw fieldError('node_cc_open_id_list', 'at most 20 CC users per node');
+      }
+      const plan: FakeNodePlan[] = [];
       for (const node of nodes) {
         if (node.id === 'START' || node.id === 'END') continue;
-        const free = (node.approver ?? []).some((approver) => approver.type === 'Free');
-        const approvers = approverLists.find((entry) => entry.key === node.id)?.value ?? [];
-        if (free && approvers.length === 0)
+        const ids = [...(approvers.get(node.id) ?? [])];
+        if (isFree(node) && ids.length === 0)
           throw approvalError(`node ${node.id} needs approvers (node_approver_open_id_list)`);
-        for (const openId of approvers) {
-          const approver = usersById.get(openId);
-          if (!approver || approver.is_resigned) throw approvalError(`approver ${openId} does not exist`);
-          tasks.push({
-            id: String(7_100_000_000_000_000_000n + BigInt(tasks.length + 1 + instances.size * 100)),
-            open_id: approver.open_id,
-            user_id: approver.user_id,
-            node_id: hex(16),
-            custom_node_id: node.id,
-            node_name: i18nText(definition.body, node.name),
-            type: (node.node_type as FakeTask['type']) ?? 'OR',
-            status: 'PENDING',
-            start_time: now,
-          });
-        }
+        plan.push({
+          custom_node_id: node.id,
+          node_id: hex(16),
+          node_name: i18nText(definition.body, node.name),
+          type: (node.node_type as FakeNodePlan['type']) ?? 'OR',
+          approvers: ids,
+        });
       }
+      let title: string | undefined;
+      if (typeof body.title === 'string') {
+        // The title is an @i18n@ key resolved in i18n_resources; anything else is shown as given.
+        title = i18nText({ i18n_resources: body.i18n_resources }, body.title);
+      }
+
+      const now = String(clock.now());
       const instance_code = randomUUID().toUpperCase();
       serial += 1;
       const instance: FakeInstance = {
@@ -970,12 +1085,16 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
         uuid: typeof body.uuid === 'string' ? body.uuid : '',
         open_id: initiator.open_id,
         form: body.form,
-        ...(typeof body.title === 'string' ? { title: body.title } : {}),
+        ...(title !== undefined ? { title } : {}),
         status: 'PENDING',
+        reverted: false,
         start_time: now,
         end_time: '0',
         serial_number: String(202600000000 + serial),
-        tasks,
+        plan,
+        current: -1,
+        cc: { START: [...(ccs.get('START') ?? [])], END: [...(ccs.get('END') ?? [])] },
+        tasks: [],
         timeline: [
           {
             type: 'START',
@@ -988,24 +1107,42 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
         comments: [],
       };
       instances.set(instance_code, instance);
-      if (instance.uuid) instancesByUuid.set(`${state.app_id}:${instance.uuid}`, instance_code);
+      if (instance.uuid) instancesByUuid.set(uuidKey(instance.uuid), instance_code);
+      ccTimeline(instance, 'START', now);
+      advance(instance, now);
       return reply(c, { instance_code, instance_link: instanceLink(instance_code) });
     }),
   );
 
   function instanceLink(code: string): string {
-    return `${applinkBase}/client/mini_program/open?mode=appCenter&appId=cli_9cb844403dbb9108&path=pages/detail/index?instanceId=${code}`;
+    return feishuApprovalLink(applinkBase.includes('larksuite') ? 'lark' : 'feishu', code, applinkBase);
   }
 
-  function instanceOf(state: AppState, code: string): FakeInstance {
-    const instance = instances.get(code);
+  /** By instance code, or by the uuid it was created with (instance/get accepts both). */
+  function instanceOf(state: AppState, codeOrUuid: string): FakeInstance {
+    const code = instances.has(codeOrUuid) ? codeOrUuid : instancesByUuid.get(uuidKey(codeOrUuid));
+    const instance = code === undefined ? undefined : instances.get(code);
     if (!instance || instance.app_id !== state.app_id) throw unknownInstance();
     return instance;
   }
 
+  const taskView = (task: FakeTask) => ({
+    id: task.id,
+    user_id: task.user_id,
+    open_id: task.open_id,
+    status: task.status,
+    node_id: task.node_id,
+    node_name: task.node_name,
+    custom_node_id: task.custom_node_id,
+    type: task.type,
+    start_time: task.start_time,
+    end_time: task.end_time ?? '0',
+  });
+
   app.get(
     '/open-apis/approval/v4/instances/:code',
     api(feishuScopes.approvalRead, (c, state) => {
+      oneOf(c, 'user_id_type', ['open_id', 'user_id', 'union_id'], 'open_id');
       const instance = instanceOf(state, c.req.param('code') ?? '');
       const definition = definitions.get(instance.approval_code)!;
       const initiator = usersById.get(instance.open_id)!;
@@ -1020,11 +1157,11 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
         status: instance.status,
         uuid: instance.uuid,
         form: instance.form,
-        task_list: instance.tasks.map((task) => ({ ...task })),
-        comment_list: instance.comments,
-        timeline: instance.timeline,
+        task_list: instance.tasks.map(taskView),
+        comment_list: instance.comments.map((comment) => ({ ...comment })),
+        timeline: instance.timeline.map((entry) => ({ ...entry })),
         approval_code: instance.approval_code,
-        reverted: false,
+        reverted: instance.reverted,
         instance_code: instance.instance_code,
       });
     }),
@@ -1038,7 +1175,9 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
       for (const field of ['approval_code', 'instance_code', 'user_id']) {
         if (typeof body[field] !== 'string' || body[field] === '') throw fieldError(field, 'required');
       }
-      const instance = instanceOf(state, body.instance_code as string);
+      definitionOf(state, body.approval_code as string);
+      const instance = instances.get(body.instance_code as string);
+      if (!instance || instance.app_id !== state.app_id) throw unknownInstance();
       if (instance.approval_code !== body.approval_code)
         throw approvalError('instance does not belong to this approval code');
       const initiator = usersById.get(instance.open_id)!;
@@ -1050,21 +1189,250 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
             : initiator.union_id;
       if (body.user_id !== who) throw approvalError('only the initiator can withdraw the instance');
       if (instance.status !== 'PENDING') throw approvalError(`instance is ${instance.status}, not PENDING`);
-      const now = String(clock.now());
-      instance.status = 'CANCELED';
-      instance.end_time = now;
-      for (const task of instance.tasks)
-        if (task.status === 'PENDING') Object.assign(task, { status: 'DONE', end_time: now });
-      instance.timeline.push({
-        type: 'CANCEL',
-        create_time: now,
-        user_id: initiator.user_id,
-        open_id: initiator.open_id,
-        ext: '{}',
-      });
+      withdraw(instance, String(clock.now()));
       return reply(c, {});
     }),
   );
+
+  // ---- approval flow (what happens inside Feishu) ----------------------------------------------------
+
+  function newTask(instance: FakeInstance, node: FakeNodePlan, user: SeedUser, now: string): FakeTask {
+    taskSerial += 1;
+    const task: FakeTask = {
+      id: String(7_100_000_000_000_000_000n + BigInt(taskSerial)),
+      open_id: user.open_id,
+      user_id: user.user_id,
+      node_id: node.node_id,
+      custom_node_id: node.custom_node_id,
+      node_name: node.node_name,
+      type: node.type,
+      status: 'PENDING',
+      start_time: now,
+    };
+    instance.tasks.push(task);
+    return task;
+  }
+
+  function ccTimeline(instance: FakeInstance, node: 'START' | 'END', now: string): void {
+    const users = instance.cc[node].map((id) => usersById.get(id)!);
+    if (users.length === 0) return;
+    const initiator = usersById.get(instance.open_id)!;
+    instance.timeline.push({
+      type: 'CC',
+      create_time: now,
+      user_id: initiator.user_id,
+      open_id: initiator.open_id,
+      user_id_list: users.map((user) => user.user_id),
+      open_id_list: users.map((user) => user.open_id),
+      cc_user_list: users.map((user) => ({ user_id: user.user_id, open_id: user.open_id, cc_id: hex(8) })),
+      node_key: node,
+      ext: JSON.stringify({ user_id_list: users.map((user) => user.user_id) }),
+    });
+  }
+
+  /** Moves the flow to the next node with approvers, or ends it approved. */
+  function advance(instance: FakeInstance, now: string): void {
+    instance.current += 1;
+    while (instance.current < instance.plan.length && instance.plan[instance.current]!.approvers.length === 0)
+      instance.current += 1;
+    const node = instance.plan[instance.current];
+    if (!node) {
+      instance.status = 'APPROVED';
+      instance.end_time = now;
+      ccTimeline(instance, 'END', now);
+      return;
+    }
+    for (const id of node.approvers) newTask(instance, node, usersById.get(id)!, now);
+  }
+
+  function closeOpenTasks(tasks: FakeTask[], now: string): void {
+    for (const task of tasks)
+      if (task.status === 'PENDING') Object.assign(task, { status: 'DONE', end_time: now });
+  }
+
+  function withdraw(instance: FakeInstance, now: string): void {
+    const initiator = usersById.get(instance.open_id)!;
+    instance.status = 'CANCELED';
+    instance.end_time = now;
+    closeOpenTasks(instance.tasks, now);
+    instance.timeline.push({
+      type: 'CANCEL',
+      create_time: now,
+      user_id: initiator.user_id,
+      open_id: initiator.open_id,
+      ext: '{}',
+    });
+  }
+
+  function pendingInstance(instanceCode: string): FakeInstance {
+    const instance = instances.get(instanceCode);
+    if (!instance) throw new Error(`The Feishu fake has no instance ${instanceCode}.`);
+    if (instance.status !== 'PENDING')
+      throw new Error(`Instance ${instanceCode} is ${instance.status}, not PENDING.`);
+    return instance;
+  }
+
+  function pendingTask(instance: FakeInstance, by: string | undefined): FakeTask {
+    const task = instance.tasks.find((item) => item.status === 'PENDING' && (!by || item.open_id === by));
+    if (!task)
+      throw new Error(
+        `Instance ${instance.instance_code} has no pending task${by ? ` for ${by}` : ''} (later nodes get their tasks once reached).`,
+      );
+    return task;
+  }
+
+  /** The status-change push Feishu sends for a subscribed definition, in the schema asked for. */
+  function statusEvent(
+    instance: FakeInstance,
+    now: string,
+    schema: '2.0' | '1.0' | undefined,
+    status: string = instance.status,
+  ): CallbackRequest | undefined {
+    const definition = definitions.get(instance.approval_code);
+    if (!definition?.subscribed) return undefined;
+    if (schema === '1.0') {
+      return eventRequest(
+        instance.app_id,
+        'approval_instance',
+        {
+          approval_code: instance.approval_code,
+          instance_code: instance.instance_code,
+          status,
+          // approval_instance: for REVERTED, operate_time is an int64, not a string.
+          operate_time: status === 'REVERTED' ? Number(now) : now,
+          instance_operate_time: now,
+          uuid: instance.uuid,
+        },
+        { schema: '1.0' },
+      );
+    }
+    const initiator = usersById.get(instance.open_id)!;
+    return eventRequest(instance.app_id, 'approval.instance.status_changed_v4', {
+      approval_code: instance.approval_code,
+      instance_code: instance.instance_code,
+      status,
+      operate_time: now,
+      start_user: { open_id: initiator.open_id, user_id: initiator.user_id, union_id: initiator.union_id },
+    });
+  }
+
+  function decide(
+    instanceCode: string,
+    decision: ApprovalDecision,
+    decideOptions: { by?: string; comment?: string; schema?: '2.0' | '1.0' } = {},
+  ): CallbackRequest | undefined {
+    const instance = pendingInstance(instanceCode);
+    const task = pendingTask(instance, decideOptions.by);
+    const now = String(clock.now());
+    Object.assign(task, { status: decision, end_time: now });
+    // The reason given with a decision lives in the timeline, not in comment_list.
+    instance.timeline.push({
+      type: decision === 'APPROVED' ? 'PASS' : 'REJECT',
+      create_time: now,
+      user_id: task.user_id,
+      open_id: task.open_id,
+      task_id: task.id,
+      node_key: task.custom_node_id,
+      ...(decideOptions.comment ? { comment: decideOptions.comment } : {}),
+      ext: '{}',
+    });
+    const nodeTasks = instance.tasks.filter((item) => item.custom_node_id === task.custom_node_id);
+    if (decision === 'REJECTED') {
+      closeOpenTasks(nodeTasks, now);
+      instance.status = 'REJECTED';
+      instance.end_time = now;
+    } else if (
+      task.type === 'OR' ||
+      nodeTasks.every((item) => item.status === 'APPROVED' || item.status === 'TRANSFERRED')
+    ) {
+      closeOpenTasks(nodeTasks, now);
+      advance(instance, now);
+    }
+    if (instance.status === 'PENDING') return undefined;
+    return statusEvent(instance, now, decideOptions.schema);
+  }
+
+  function transfer(
+    instanceCode: string,
+    from: string,
+    to: string,
+    options: { comment?: string } = {},
+  ): void {
+    const instance = pendingInstance(instanceCode);
+    const task = pendingTask(instance, from);
+    const target = usersById.get(to);
+    if (!target || target.is_resigned) throw new Error(`The Feishu fake has no user ${to}.`);
+    const now = String(clock.now());
+    Object.assign(task, { status: 'TRANSFERRED', end_time: now });
+    const node = instance.plan.find((item) => item.custom_node_id === task.custom_node_id)!;
+    newTask(instance, node, target, now);
+    instance.timeline.push({
+      type: 'TRANSFER',
+      create_time: now,
+      user_id: task.user_id,
+      open_id: task.open_id,
+      task_id: task.id,
+      user_id_list: [target.user_id],
+      open_id_list: [target.open_id],
+      node_key: task.custom_node_id,
+      ...(options.comment ? { comment: options.comment } : {}),
+      ext: JSON.stringify({ user_id_list: [target.user_id], open_id_list: [target.open_id] }),
+    });
+  }
+
+  function comment(instanceCode: string, by: string, text: string): void {
+    const instance = instances.get(instanceCode);
+    const user = usersById.get(by);
+    if (!instance || !user) throw new Error(`The Feishu fake has no instance ${instanceCode} or user ${by}.`);
+    instance.comments.push({
+      id: String(7_200_000_000_000_000_000n + BigInt(instance.comments.length + 1)),
+      user_id: user.user_id,
+      open_id: user.open_id,
+      comment: text,
+      create_time: String(clock.now()),
+      files: [],
+    });
+  }
+
+  function cancelAtVendor(instanceCode: string, options: { schema?: '2.0' | '1.0' } = {}) {
+    const instance = pendingInstance(instanceCode);
+    const now = String(clock.now());
+    withdraw(instance, now);
+    return statusEvent(instance, now, options.schema);
+  }
+
+  function revert(instanceCode: string, options: { schema?: '2.0' | '1.0' } = {}) {
+    const instance = instances.get(instanceCode);
+    if (instance?.status !== 'APPROVED' || instance.reverted)
+      throw new Error(`Instance ${instanceCode} is not an approved instance that can be revoked.`);
+    instance.reverted = true;
+    return statusEvent(instance, String(clock.now()), options.schema, 'REVERTED');
+  }
+
+  function deleteDefinition(code: string, options: { schema?: '2.0' | '1.0' } = {}): CallbackRequest[] {
+    const definition = definitions.get(code);
+    if (!definition) throw new Error(`The Feishu fake has no approval definition ${code}.`);
+    const now = String(clock.now());
+    const pushes: CallbackRequest[] = [];
+    // Pushes are built while the definition is still subscribed; then it is gone.
+    for (const instance of instances.values()) {
+      if (instance.approval_code !== code || instance.status !== 'PENDING') continue;
+      instance.status = 'DELETED';
+      instance.end_time = now;
+      closeOpenTasks(instance.tasks, now);
+      instance.timeline.push({ type: 'DELETE', create_time: now, ext: '{}' });
+      const push = statusEvent(instance, now, options.schema);
+      if (push) pushes.push(push);
+    }
+    definition.status = 'DELETED';
+    return pushes;
+  }
+
+  function deactivateDefinition(code: string): void {
+    const definition = definitions.get(code);
+    if (!definition) throw new Error(`The Feishu fake has no approval definition ${code}.`);
+    definition.status = 'INACTIVE';
+  }
 
   // ---- callbacks (platform → us) -------------------------------------------------------------------
 
@@ -1124,87 +1492,6 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
     return { method: 'POST', query: {}, headers, body };
   }
 
-  function decide(
-    instanceCode: string,
-    decision: ApprovalDecision,
-    decideOptions: { by?: string; comment?: string; schema?: '2.0' | '1.0' } = {},
-  ): CallbackRequest | undefined {
-    const instance = instances.get(instanceCode);
-    if (!instance) throw new Error(`The Feishu fake has no instance ${instanceCode}.`);
-    if (instance.status !== 'PENDING')
-      throw new Error(`Instance ${instanceCode} is ${instance.status}, not PENDING.`);
-    const task = instance.tasks.find(
-      (item) => item.status === 'PENDING' && (!decideOptions.by || item.open_id === decideOptions.by),
-    );
-    if (!task)
-      throw new Error(
-        `Instance ${instanceCode} has no pending task${decideOptions.by ? ` for ${decideOptions.by}` : ''}.`,
-      );
-    const now = String(clock.now());
-    Object.assign(task, { status: decision, end_time: now });
-    instance.timeline.push({
-      type: decision === 'APPROVED' ? 'PASS' : 'REJECT',
-      create_time: now,
-      user_id: task.user_id,
-      open_id: task.open_id,
-      task_id: task.id,
-      ...(decideOptions.comment ? { comment: decideOptions.comment } : {}),
-      ext: '{}',
-    });
-    if (decideOptions.comment) {
-      instance.comments.push({
-        id: hex(8),
-        user_id: task.user_id,
-        open_id: task.open_id,
-        comment: decideOptions.comment,
-        create_time: now,
-      });
-    }
-    const nodeTasks = instance.tasks.filter((item) => item.custom_node_id === task.custom_node_id);
-    let nodeDone = false;
-    if (decision === 'REJECTED') {
-      instance.status = 'REJECTED';
-      nodeDone = true;
-    } else if (task.type === 'AND' || task.type === 'SEQUENTIAL') {
-      nodeDone = nodeTasks.every((item) => item.status === 'APPROVED');
-    } else {
-      nodeDone = true;
-    }
-    if (nodeDone) {
-      for (const other of nodeTasks)
-        if (other.status === 'PENDING') Object.assign(other, { status: 'DONE', end_time: now });
-      if (instance.status === 'PENDING' && instance.tasks.every((item) => item.status !== 'PENDING'))
-        instance.status = 'APPROVED';
-    }
-    if (instance.status === 'PENDING') return undefined;
-    instance.end_time = now;
-    const definition = definitions.get(instance.approval_code);
-    if (!definition?.subscribed) return undefined;
-    const initiator = usersById.get(instance.open_id)!;
-    if (decideOptions.schema === '1.0') {
-      return eventRequest(
-        instance.app_id,
-        'approval_instance',
-        {
-          approval_code: instance.approval_code,
-          instance_code: instance.instance_code,
-          status: instance.status,
-          operate_time: now,
-          instance_operate_time: now,
-          uuid: instance.uuid,
-        },
-        { schema: '1.0' },
-      );
-    }
-    return eventRequest(instance.app_id, 'approval.instance.status_changed_v4', {
-      approval_code: instance.approval_code,
-      instance_code: instance.instance_code,
-      status: instance.status,
-      operate_time: now,
-      start_user: { open_id: initiator.open_id, user_id: initiator.user_id, union_id: initiator.union_id },
-    });
-  }
-
   async function deliver(url: string, request: CallbackRequest, fetchImpl: Fetch = fetch): Promise<Response> {
     return fetchImpl(url, { method: request.method, headers: request.headers, body: request.body });
   }
@@ -1252,6 +1539,12 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
       for (const [token, issued] of tokens) if (!appId || issued.app_id === appId) tokens.delete(token);
     },
     decide,
+    transfer,
+    comment,
+    cancelAtVendor,
+    revert,
+    deleteDefinition,
+    deactivateDefinition,
     eventRequest,
     urlVerificationRequest,
     deliver,

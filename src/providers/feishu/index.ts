@@ -2,8 +2,9 @@
 // open.larksuite.com (../lark/index.ts).
 import { AppError } from '../../errors.js';
 import type { ImProvider } from '../types.js';
+import { createFeishuApprovals } from './approvals.js';
 import { handleFeishuCallback } from './callback.js';
-import { createFeishuClient } from './client.js';
+import { createFeishuClient, type FeishuClient, type FeishuConfig } from './client.js';
 
 export const FEISHU_API_BASE = 'https://open.feishu.cn';
 export const LARK_API_BASE = 'https://open.larksuite.com';
@@ -20,6 +21,7 @@ export function feishuLikeProvider(type: 'feishu' | 'lark'): ImProvider {
         throw new AppError('internal', `The ${label} provider was given a ${config.type} app.`);
       return createFeishuClient(config, deps, { label });
     },
+    approvals: (client, config) => createFeishuApprovals(client as FeishuClient, config as FeishuConfig),
     handleCallback: handleFeishuCallback,
   };
 }

@@ -121,8 +121,12 @@ describe('Feishu fake against the official SDK', () => {
     };
     const instance = await sdk.approval.instance.create(request);
     expect(instance.code).toBe(0);
-    const again = await sdk.approval.instance.create(request);
-    expect(again.data?.instance_code).toBe(instance.data?.instance_code);
+    // A reused uuid is refused with 60012 (instance/create); the uuid then finds the instance (instance/get).
+    await expect(sdk.approval.instance.create(request)).rejects.toMatchObject({
+      response: { status: 400, data: { code: 60012 } },
+    });
+    const byUuid = await sdk.approval.instance.get({ path: { instance_id: 'sdk-run-1' } });
+    expect(byUuid.data?.instance_code).toBe(instance.data?.instance_code);
     const got = await sdk.approval.instance.get({ path: { instance_id: instance.data!.instance_code } });
     expect(got.code).toBe(0);
     expect(got.data).toMatchObject({

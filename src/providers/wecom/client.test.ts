@@ -409,7 +409,10 @@ describe('WeCom client: approvals and messages', () => {
       }),
     );
     expect(unknown.message).toContain('Ghost');
-    expect((await failure(client.templateDetail('no-such-template'))).code).toBe('not_found');
+    // gettemplatedetail's documented answer for an unknown template: 301025 (请求template_id非法).
+    expect(((await failure(client.templateDetail('no-such-template'))) as WeComApiError).errcode).toBe(
+      301025,
+    );
   });
 
   it('lists approval numbers across pages', async () => {

@@ -88,9 +88,37 @@ export interface WeComApplyEvent {
 export interface WeComApprovalDetails {
   approver: { userid: string };
   speech: string;
+  /** 1 pending, 2 agreed, 3 rejected, 4 forwarded (转审). */
   sp_status: number;
+  /** Epoch seconds; 0 = not acted yet. */
   sptime: number;
   media_id?: string[];
+}
+
+/** `info.comments[]`: remarks (备注) anyone involved added. */
+export interface WeComApprovalComment {
+  commentUserInfo: { userid: string };
+  commenttime: number;
+  commentcontent: string;
+  commentid: string;
+  media_id?: string[];
+}
+
+/** `info.process_list.node_list[]`, the newer flow view beside sp_record. */
+export interface WeComProcessListNode {
+  /** 1 approver, 2 CC, 3 handler (办理人). */
+  node_type: number;
+  sp_status: number;
+  /** node_list numbering: 1 = AND (会签), 2 = OR (或签), 3 = in turn (依次). */
+  apv_rel: number;
+  sub_node_list: {
+    userid: string;
+    speech: string;
+    /** 1 pending, 2 agreed, 3 rejected, 4 forwarded, 11 returned, 12 co-sign added, 13 agreed and co-sign added, 14 handled, 15 handed over. */
+    sp_yj: number;
+    sptime: number;
+    media_ids?: string[];
+  }[];
 }
 
 /** `oa/getapprovaldetail` → `info` (the callback payload is normalised to the same shape). */
@@ -105,7 +133,8 @@ export interface WeComApprovalInfo {
   sp_record: { sp_status: number; approverattr: number; details: WeComApprovalDetails[] }[];
   notifyer: { userid: string }[];
   apply_data?: { contents: unknown[] };
-  comments?: unknown[];
+  comments?: WeComApprovalComment[];
+  process_list?: { node_list: WeComProcessListNode[] };
 }
 
 export interface WeComApprovalQuery {
@@ -138,6 +167,8 @@ export interface WeComSendResult {
 
 export interface WeComClient extends ImClient {
   rootDepartmentId: '1';
+  /** The injected clock (milliseconds): adapters over this client bound their time windows with it. */
+  now(): number;
   user(userid: string): Promise<ImUser>;
   createTemplate(template: WeComTemplate): Promise<string>;
   templateDetail(templateId: string): Promise<WeComTemplateDetail>;
@@ -325,6 +356,7 @@ export function createWeComClient(config: WeComConfig, deps: WeComClientDeps): W
 
   const client: WeComClient = {
     rootDepartmentId: '1',
+    now: deps.now,
 
     async checkCredentials() {
       // Always a fresh token: a cached one (perhaps another app's, Zadig's W3) proves nothing.
@@ -375,6 +407,7 @@ export function createWeComClient(config: WeComConfig, deps: WeComClientDeps): W
             limits: approvalLimits,
           }),
         (error) =>
+          // gettemplatedetail documents 301025 (参数错误，请求template_id非法) for an unknown id.
           error.errcode === 40037 || error.errcode === 301025
             ? 'ok'
             : apiForbiddenCodes.has(error.errcode)

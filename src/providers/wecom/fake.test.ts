@@ -401,3 +401,184 @@ describe('WeCom fake: callbacks, checked with the official @wecom/crypto', () =>
     expect((await client.approvalDetail(spNo)).sp_status).toBe(3);
   });
 });
+
+describe('WeCom fake: approval states and detail', () => {
+  it('answers getapprovaldetail with sp_record, process_list, comments and control titles as WeCom does', async () => {
+    const fake = createWeComFake();
+    const spNo = await submit(fake, [
+      { attr: 2, userid: ['ZhangWei', 'LiNa'] } as never,
+      { attr: 1, userid: ['WangFang'] },
+    ]);
+    fake.transfer(spNo, 'LiNa', 'ZhaoLei', 'yours');
+    fake.decide(spNo, 'ZhangWei', 'approve');
+    fake.comment(spNo, 'WangFang', 'looking at it');
+    const token = await tokenOf(fake);
+    const { body } = await call(fake, `/cgi-bin/oa/getapprovaldetail?access_token=${token}`, {
+      method: 'POST',
+      body: JSON.stringify({ sp_no: spNo }),
+    });
+    const info = body.info as Record<string, any>;
+    expect(info.sp_record[0]).toMatchObject({
+      sp_status: 1,
+      approverattr: 2,
+      details: [
+        { approver: { userid: 'ZhangWei' }, sp_status: 2 },
+        { approver: { userid: 'LiNa' }, sp_status: 4, speech: 'yours' },
+        { approver: { userid: 'ZhaoLei' }, sp_status: 1, sptime: 0 },
+      ],
+    });
+    // node_list numbering in process_list: apv_rel 1 = AND, 2 = OR.
+    expect(info.process_list.node_list.map((node: any) => [node.node_type, node.apv_rel])).toEqual([
+      [1, 1],
+      [1, 2],
+    ]);
+    expect(info.process_list.node_list[0].sub_node_list[1]).toMatchObject({ userid: 'LiNa', sp_yj: 4 });
+    expect(info.comments).toMatchObject([
+      { commentUserInfo: { userid: 'WangFang' }, commentcontent: 'looking at it', media_id: [] },
+    ]);
+    expect(info.comments[0].commentid).toMatch(/^\d+$/);
+    expect(info.apply_data.contents[0]).toMatchObject({
+      control: 'Text',
+      id: 'Text-1',
+      title: [{ text: '内容', lang: 'zh_CN' }],
+      value: { text: 'deploy' },
+    });
+
+    // The AND node settles once the member the decision was forwarded to agrees.
+    fake.decide(spNo, 'ZhaoLei', 'approve');
+    expect(fake.approval(spNo)!.nodes.map((node) => node.sp_status)).toEqual([2, 1]);
+    fake.decide(spNo, 'WangFang', 'approve');
+    fake.pay(spNo);
+    expect(fake.approval(spNo)!.sp_status).toBe(10);
+    fake.remove(spNo);
+    expect(fake.approval(spNo)!.sp_status).toBe(7);
+    expect(() => fake.remove(spNo)).toThrow();
+  });
+
+  it('sends StatuChangeEvent 4 for 转审 and 10 for a remark, and nothing for a deletion', async () => {
+    const changes: string[] = [];
+    const fake = createWeComFake({
+      fetch: async (input, init) => {
+        const query = new URL(String(input)).searchParams;
+        if ((init?.method ?? 'GET') === 'GET')
+          return new Response(decrypt(callback.encoding_aes_key, query.get('echostr')!).message);
+        const inner = parseXml(
+          decrypt(callback.encoding_aes_key, textOf(parseXml(String(init?.body)), 'Encrypt')!).message,
+        );
+        const info = inner.children.find((element) => element.name === 'ApprovalInfo');
+        changes.push(textOf(info, 'StatuChangeEvent')!);
+        return new Response('success');
+      },
+    });
+    await fake.configureCallback(corpId, sandboxApp.agent_id, {
+      url: 'https://signoff.example.test/cb',
+      token: callback.token,
+      encodingAesKey: callback.encoding_aes_key,
+    });
+    const spNo = await submit(fake);
+    fake.transfer(spNo, 'ZhangWei', 'WangFang');
+    fake.comment(spNo, 'LiNa', 'note');
+    fake.withdraw(spNo);
+    fake.remove(spNo);
+    await fake.idle();
+    expect(changes).toEqual(['1', '4', '10', '6']);
+  });
+
+  it('refuses an unknown template (301025), an applicant outside the visible range (301055) and long summaries', async () => {
+    const fake = createWeComFake();
+    const token = await tokenOf(fake);
+    const post = (api: string, body: unknown) =>
+      call(fake, `/cgi-bin/${api}?access_token=${token}`, { method: 'POST', body: JSON.stringify(body) });
+    expect((await post('oa/gettemplatedetail', { template_id: 'nope' })).body.errcode).toBe(301025);
+    const { template_id: templateId } = (await post('oa/approval/create_template', template)).body;
+    const apply = (changes: Record<string, unknown>) =>
+      post('oa/applyevent', {
+        creator_userid: 'SignoffAdmin',
+        template_id: templateId,
+        use_template_approver: 0,
+        approver: [{ attr: 1, userid: ['ZhangWei'] }],
+        apply_data: { contents: [{ control: 'Text', id: 'Text-1', value: { text: 'deploy' } }] },
+        ...changes,
+      });
+    expect(
+      (await apply({ summary_list: [{ summary_info: [{ text: '二十个字以内的摘要', lang: 'zh_CN' }] }] }))
+        .body,
+    ).toMatchObject({ errcode: 0 });
+    expect(
+      (await apply({ summary_list: [{ summary_info: [{ text: 'x'.repeat(21), lang: 'zh_CN' }] }] })).body
+        .errcode,
+    ).toBe(301025);
+    fake.deleteTemplate(templateId as string);
+    expect((await apply({})).body.errcode).toBe(301025);
+    expect(fake.templates()).toEqual([]);
+
+    const again = (await post('oa/approval/create_template', template)).body.template_id;
+    fake.updateApp(corpId, sandboxApp.agent_id, { visible: { departments: [2] } });
+    expect((await apply({ template_id: again })).body.errcode).toBe(301055);
+  });
+
+  it('lists approval numbers by window, AND-ed filters of different keys, OR-ed departments and a cursor', async () => {
+    const fake = createWeComFake({ clock: fakeClock(Date.UTC(2026, 0, 5)) });
+    const mine = [await submit(fake), await submit(fake), await submit(fake)];
+    const token = await tokenOf(fake);
+    const list = async (body: Record<string, unknown>) =>
+      (
+        await call(fake, `/cgi-bin/oa/getapprovalinfo?access_token=${token}`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+        })
+      ).body;
+    const now = Math.floor(fake.clock.now() / 1000);
+    const window = { starttime: String(now - 60), endtime: String(now + 60) };
+    const templateId = fake.approval(mine[0]!)!.template_id;
+
+    const first = await list({
+      ...window,
+      new_cursor: '',
+      size: 2,
+      filters: [{ key: 'creator', value: 'SignoffAdmin' }],
+    });
+    expect(first).toMatchObject({ errcode: 0, sp_no_list: mine.slice(0, 2) });
+    const rest = await list({ ...window, new_cursor: first.new_next_cursor, size: 2 });
+    expect(rest).toMatchObject({ sp_no_list: mine.slice(2), new_next_cursor: '' });
+
+    expect(
+      (
+        await list({
+          ...window,
+          filters: [
+            { key: 'template_id', value: templateId },
+            { key: 'creator', value: 'ZhangWei' },
+          ],
+        })
+      ).sp_no_list,
+    ).toEqual([]);
+    expect(
+      (
+        await list({
+          ...window,
+          filters: [
+            { key: 'department', value: '7' },
+            { key: 'department', value: '1' },
+          ],
+        })
+      ).sp_no_list,
+    ).toEqual(mine);
+    expect(
+      (
+        await list({
+          ...window,
+          filters: [
+            { key: 'creator', value: 'SignoffAdmin' },
+            { key: 'creator', value: 'ZhangWei' },
+          ],
+        })
+      ).errcode,
+    ).toBe(301025);
+    expect((await list({ starttime: String(now), endtime: String(now) })).errcode).toBe(301025);
+    expect((await list({ starttime: String(now - 32 * 86_400), endtime: String(now) })).errcode).toBe(301025);
+    expect((await list({ starttime: String(now + 3600), endtime: String(now + 7200) })).sp_no_list).toEqual(
+      [],
+    );
+  });
+});

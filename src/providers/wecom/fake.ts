@@ -39,8 +39,18 @@ export interface WeComFakeOptions {
 export interface FakeApprovalNode {
   /** As in sp_record: 1 = OR-sign (或签), 2 = AND-sign (会签). */
   approverattr: 1 | 2;
+  /** 1 pending, 2 agreed, 3 rejected (4 forwarded is per approver: the node itself stays pending). */
   sp_status: number;
+  /** Per approver: sp_status 1 pending, 2 agreed, 3 rejected, 4 forwarded (转审); sptime 0 = not acted. */
   details: { userid: string; speech: string; sp_status: number; sptime: number }[];
+}
+
+/** A remark (备注) added to an approval by anyone involved, at any time; `comments[]` in getapprovaldetail. */
+export interface FakeApprovalComment {
+  commentid: string;
+  userid: string;
+  content: string;
+  time: number;
 }
 
 export interface FakeApproval {
@@ -57,6 +67,7 @@ export interface FakeApproval {
   notifyer: string[];
   apply_data: { contents: unknown[] };
   summary: string[];
+  comments: FakeApprovalComment[];
 }
 
 export interface FakeMessage {
@@ -120,6 +131,23 @@ export interface WeComFake {
   withdraw(spNo: string): FakeApproval;
   /** Revoked after approval (SpStatus 6, StatuChangeEvent 8). */
   revoke(spNo: string): FakeApproval;
+  /**
+   * 转审: a pending approver hands the decision to another member, who joins the same node. The approver's
+   * record shows sp_status 4 (已转审); the callback says StatuChangeEvent 4.
+   */
+  transfer(spNo: string, from: string, to: string, speech?: string): FakeApproval;
+  /** 添加备注: a remark in `comments[]` (StatuChangeEvent 10); the approval's state does not change. */
+  comment(spNo: string, userid: string, content: string): FakeApproval;
+  /**
+   * Deleted in WeCom (SpStatus 7). WeCom documents no StatuChangeEvent for a deletion, so no callback is
+   * sent: only getapprovaldetail shows it.
+   */
+  remove(spNo: string): FakeApproval;
+  /** 已支付 (SpStatus 10): a payment approval was paid after it was approved. No StatuChangeEvent exists for it. */
+  pay(spNo: string): FakeApproval;
+  /** The admin deletes an approval template in WeCom's console; approvals made from it stay readable. */
+  deleteTemplate(templateId: string, corpId?: string): void;
+  templates(corpId?: string): { template_id: string; name: string }[];
   /**
    * The operator saves 设置API接收 in WeCom's console: WeCom sends the GET verification to `url` and keeps
    * the settings only if the answer is the decrypted echostr.
@@ -414,7 +442,48 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
     })),
     notifyer: approval.notifyer.map((userid) => ({ userid })),
     apply_data: approval.apply_data,
-    comments: [],
+    comments: approval.comments.map((comment) => ({
+      commentUserInfo: { userid: comment.userid },
+      commenttime: comment.time,
+      commentcontent: comment.content,
+      commentid: comment.commentid,
+      media_id: [],
+    })),
+    // The newer flow view getapprovaldetail returns beside sp_record: apv_rel uses the node_list numbering
+    // (1 = AND, 2 = OR), per-approver state is sp_yj, and CC members appear as a node of type 2.
+    process_list: {
+      node_list: [
+        ...approval.nodes.map((node) => ({
+          node_type: 1,
+          sp_status: node.sp_status,
+          apv_rel: node.approverattr === 2 ? 1 : 2,
+          sub_node_list: node.details.map((detail) => ({
+            userid: detail.userid,
+            speech: detail.speech,
+            sp_yj: detail.sp_status,
+            sptime: detail.sptime,
+            media_ids: [],
+          })),
+        })),
+        // [UNVERIFIED] the status fields of a CC node; Signoff reads only approver nodes.
+        ...(approval.notifyer.length > 0
+          ? [
+              {
+                node_type: 2,
+                sp_status: 1,
+                apv_rel: 1,
+                sub_node_list: approval.notifyer.map((userid) => ({
+                  userid,
+                  speech: '',
+                  sp_yj: 1,
+                  sptime: 0,
+                  media_ids: [],
+                })),
+              },
+            ]
+          : []),
+      ],
+    },
   });
 
   const approvalChangeXml = (approval: FakeApproval, change: number): string => {
@@ -691,7 +760,8 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
         requireApprovalAccess(app);
         const template =
           typeof body.template_id === 'string' ? corp.templates.get(body.template_id) : undefined;
-        if (!template) return fail(40037, 'invalid template_id');
+        // WeCom's page for gettemplatedetail: 301025 参数错误，请求template_id非法.
+        if (!template) return fail(301025, 'invalid template_id');
         return { template_names: template.template_names, template_content: { controls: template.controls } };
       },
     },
@@ -714,9 +784,12 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
         const creator =
           typeof body.creator_userid === 'string' ? corp.users.get(body.creator_userid) : undefined;
         if (!creator) return fail(301025, 'invalid creator_userid');
+        // applyevent's page: 301055 when the applicant is outside the app's visible range.
+        if (!userVisible(corp, app, creator))
+          return fail(301055, 'no approval auth: the creator is not in the visible range of the app');
         const template =
           typeof body.template_id === 'string' ? corp.templates.get(body.template_id) : undefined;
-        if (!template) return fail(40037, 'invalid template_id');
+        if (!template) return fail(301025, 'invalid template_id');
         if (body.use_template_approver === 1)
           return fail(301025, 'the template has no approval flow of its own');
         if (body.use_template_approver !== 0) return fail(301025, 'invalid use_template_approver');
@@ -793,7 +866,10 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
           if (!Array.isArray(body.summary_list) || body.summary_list.length > 3)
             return fail(301025, 'invalid summary_list');
           for (const summary of body.summary_list as { summary_info?: unknown }[]) {
-            summaries.push(texts(summary?.summary_info, 'summary_info')[0]!.text);
+            const text = texts(summary?.summary_info, 'summary_info')[0]!.text;
+            // applyevent's page: a summary line should not be longer than 20 characters.
+            if ([...text].length > 20) return fail(301025, 'summary_info text is longer than 20 characters');
+            summaries.push(text);
           }
         }
 
@@ -810,8 +886,19 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
           applyer: { userid: creator.userid, partyid: String(creator.department[0] ?? 1) },
           nodes,
           notifyer,
-          apply_data: { contents: structuredClone(contents) },
+          // getapprovaldetail gives each control back with its title from the template.
+          apply_data: {
+            contents: (contents as { id: string; control: string; value: unknown }[]).map((item) => ({
+              control: item.control,
+              id: item.id,
+              title: structuredClone(
+                template.controls.find((candidate) => candidate.property.id === item.id)!.property.title,
+              ),
+              value: structuredClone(item.value),
+            })),
+          },
           summary: summaries,
+          comments: [],
         };
         approvals.set(spNo, approval);
         emitChange(approval, 1);
@@ -838,22 +925,41 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
         requireApprovalAccess(app);
         const start = Number(body.starttime);
         const end = Number(body.endtime);
-        if (!Number.isInteger(start) || !Number.isInteger(end) || end < start)
+        // getapprovalinfo's page: endtime must be greater than starttime, at most 31 days apart.
+        if (!Number.isInteger(start) || !Number.isInteger(end) || end <= start)
           return fail(301025, 'invalid starttime or endtime');
         if (end - start > 31 * 86_400) return fail(301025, 'the time span is longer than 31 days');
         const size = body.size === undefined ? 100 : Number(body.size);
         if (!Number.isInteger(size) || size < 1 || size > 100) return fail(301025, 'invalid size');
         const filters = (body.filters ?? []) as { key?: unknown; value?: unknown }[];
         if (!Array.isArray(filters)) return fail(301025, 'invalid filters');
+        // Filters of different keys must all hold; only `department` may be given more than once (any of
+        // them holds). record_type exists too, for the built-in leave/punch templates.
+        const byKey = new Map<string, string[]>();
+        for (const filter of filters) {
+          const key = filter?.key;
+          if (
+            typeof key !== 'string' ||
+            !['template_id', 'creator', 'department', 'sp_status', 'record_type'].includes(key)
+          )
+            return fail(301025, 'invalid filter key');
+          if (typeof filter.value !== 'string' || filter.value === '')
+            return fail(301025, 'invalid filter value');
+          const values = byKey.get(key) ?? [];
+          if (values.length > 0 && key !== 'department')
+            return fail(301025, `only department filters may repeat, not ${key}`);
+          byKey.set(key, [...values, filter.value]);
+        }
         const matches = [...approvals.values()].filter((approval) => {
           if (approval.corp_id !== corp.corp_id || approval.apply_time < start || approval.apply_time > end)
             return false;
-          return filters.every(({ key, value }) => {
-            if (key === 'template_id') return approval.template_id === value;
-            if (key === 'creator') return approval.applyer.userid === value;
-            if (key === 'department') return approval.applyer.partyid === String(value);
-            if (key === 'sp_status') return String(approval.sp_status) === String(value);
-            return fail(301025, 'invalid filter key');
+          return [...byKey].every(([key, values]) => {
+            if (key === 'template_id') return values.includes(approval.template_id);
+            if (key === 'creator') return values.includes(approval.applyer.userid);
+            if (key === 'department') return values.includes(approval.applyer.partyid);
+            if (key === 'sp_status') return values.includes(String(approval.sp_status));
+            // Signoff's approvals carry no record type.
+            return false;
           });
         });
         const cursor = body.new_cursor === undefined || body.new_cursor === '' ? 0 : Number(body.new_cursor);
@@ -1160,8 +1266,12 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
         node.sp_status = 3;
         return act(approval, 3, 3);
       }
-      // OR-sign: the first approval settles the node; AND-sign: every approver must agree.
-      if (node.approverattr === 1 || node.details.every((candidate) => candidate.sp_status === 2))
+      // OR-sign: the first approval settles the node; AND-sign: every approver must agree (one who forwarded
+      // the decision, 4, has been replaced by the member they forwarded it to).
+      if (
+        node.approverattr === 1 ||
+        node.details.every((candidate) => candidate.sp_status === 2 || candidate.sp_status === 4)
+      )
         node.sp_status = 2;
       const done = approval.nodes.every((candidate) => candidate.sp_status === 2);
       return act(approval, done ? 2 : 1, 2);
@@ -1178,6 +1288,62 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
       if (approval.sp_status !== 2) throw new Error(`WeCom approval ${spNo} is not approved`);
       return act(approval, 6, 8);
     },
+
+    transfer(spNo, from, to, speech = '') {
+      const approval = findApproval(spNo);
+      if (approval.sp_status !== 1) throw new Error(`WeCom approval ${spNo} is no longer pending`);
+      const node = approval.nodes.find((candidate) => candidate.sp_status === 1);
+      const detail = node?.details.find(
+        (candidate) => candidate.userid === from && candidate.sp_status === 1,
+      );
+      if (!node || !detail) throw new Error(`${from} has nothing to forward on WeCom approval ${spNo} now`);
+      if (!corpOf(approval.corp_id).users.has(to)) throw new Error(`No WeCom member ${to}`);
+      if (node.details.some((candidate) => candidate.userid === to && candidate.sp_status === 1))
+        throw new Error(`${to} already decides on this node`);
+      detail.sp_status = 4;
+      detail.speech = speech;
+      detail.sptime = seconds();
+      node.details.push({ userid: to, speech: '', sp_status: 1, sptime: 0 });
+      emitChange(approval, 4);
+      return approval;
+    },
+
+    comment(spNo, userid, content) {
+      const approval = findApproval(spNo);
+      if (!corpOf(approval.corp_id).users.has(userid)) throw new Error(`No WeCom member ${userid}`);
+      approval.comments.push({
+        commentid: String(BigInt(`0x${randomBytes(7).toString('hex')}`)),
+        userid,
+        content,
+        time: seconds(),
+      });
+      emitChange(approval, 10);
+      return approval;
+    },
+
+    remove(spNo) {
+      const approval = findApproval(spNo);
+      if (approval.sp_status === 7) throw new Error(`WeCom approval ${spNo} is already deleted`);
+      approval.sp_status = 7;
+      return approval;
+    },
+
+    pay(spNo) {
+      const approval = findApproval(spNo);
+      if (approval.sp_status !== 2) throw new Error(`WeCom approval ${spNo} is not approved`);
+      approval.sp_status = 10;
+      return approval;
+    },
+
+    deleteTemplate(templateId, corpId) {
+      if (!corpOf(corpId).templates.delete(templateId)) throw new Error(`No WeCom template ${templateId}`);
+    },
+
+    templates: (corpId) =>
+      [...corpOf(corpId).templates].map(([templateId, template]) => ({
+        template_id: templateId,
+        name: template.template_names[0]!.text,
+      })),
 
     async configureCallback(corpId, agentId, setup) {
       const target = appOf(corpId, agentId);

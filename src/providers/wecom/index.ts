@@ -2,8 +2,9 @@
 import { AppError } from '../../errors.js';
 import { imAppFields } from '../im-app-fields.js';
 import type { ImProvider } from '../types.js';
+import { createWeComApprovals } from './approvals.js';
 import { handleWeComCallback } from './callback.js';
-import { createWeComClient } from './client.js';
+import { createWeComClient, type WeComClient } from './client.js';
 
 export const wecomProvider: ImProvider = {
   type: 'wecom',
@@ -13,6 +14,11 @@ export const wecomProvider: ImProvider = {
     if (config.type !== 'wecom')
       throw new AppError('internal', `The WeCom provider was given a ${config.type} app.`);
     return createWeComClient(config, deps);
+  },
+  approvals(client, config) {
+    if (config.type !== 'wecom')
+      throw new AppError('internal', `The WeCom provider was given a ${config.type} app.`);
+    return createWeComApprovals(client as WeComClient, config);
   },
   handleCallback: handleWeComCallback,
 };
