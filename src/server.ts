@@ -18,7 +18,7 @@ import { ImClients } from './providers/clients.js';
 import type { Fetch } from './providers/http.js';
 import { localFetch } from './sandbox/local-fetch.js';
 import { mountSandbox, registerSandboxApps, removeSandboxApps } from './sandbox/sandbox.js';
-import { createSandboxVendors } from './sandbox/vendors.js';
+import { createSandboxVendors, type SandboxVendor } from './sandbox/vendors.js';
 import { bootstrapAdmin } from './store/bootstrap.js';
 import { CallbackRecorder } from './store/callback-recorder.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
@@ -52,6 +52,8 @@ export interface Signoff {
   queue: Queue;
   /** The address it listens on, when listening. */
   url: string | undefined;
+  /** The sandbox's vendor fakes, when the sandbox is on (tests play the vendor through them). */
+  sandbox: SandboxVendor[] | undefined;
   close(): Promise<void>;
 }
 
@@ -166,7 +168,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
             fetch: app.fetch,
             port: config.port,
             hostname: config.host,
-            createServer: callbackFront(app) as never,
+            createServer: callbackFront(app),
           },
           () => resolveServer(instance),
         );
@@ -182,7 +184,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
           }),
       );
     }
-    return { app, db, engine, queue, url, close };
+    return { app, db, engine, queue, url, sandbox, close };
   } catch (error) {
     await close().catch(() => {});
     throw error;

@@ -40,6 +40,25 @@ describe.each(databases)('engine on %s', (kind) => {
     }, `${name} to be ${status}`);
   }
 
+  it('numbers runs of one workflow started at the same moment one after another', async () => {
+    await apply(`
+name: numbered
+stages:
+  - name: only
+    jobs:
+      - name: a
+        type: shell
+        spec: { script: "true" }
+`);
+    const started = await Promise.all(
+      Array.from({ length: 8 }, () => stack.call('POST', '/api/workflows/numbered/runs', {})),
+    );
+    expect(started.map((response) => response.status)).toEqual(Array(8).fill(201));
+    expect(started.map((response) => response.body.number).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
+  });
+
   it('runs stages in order and the jobs of a stage in parallel', async () => {
     await apply(`
 name: ordered

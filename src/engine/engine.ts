@@ -149,7 +149,7 @@ export class Engine {
     await this.queue.work(queues.executeJob, ({ jobId }) => this.executeJob(jobId));
     await this.queue.work(queues.approvalDeadline, ({ approvalId }) => this.expireApproval(approvalId));
     await this.queue.work(queues.approvalRevoke, async ({ approvalId }) => this.vendor?.revoke(approvalId));
-    await this.queue.work(queues.approvalRemind, async ({ approvalId }) => this.vendor?.remind(approvalId));
+    await this.queue.work(queues.approvalRemind, ({ approvalId }) => this.remindApproval(approvalId));
     this.timer = setInterval(() => {
       void this.tick().catch((error) => this.log.error({ err: error }, 'engine maintenance failed'));
     }, this.heartbeatMs);
@@ -171,6 +171,11 @@ export class Engine {
       }, this.pollCheckMs);
       this.pollTimer.unref();
     }
+  }
+
+  /** `remind_before`: fired by the queue at the reminder time; tells the approvers still to decide. */
+  async remindApproval(approvalId: number): Promise<void> {
+    await this.vendor?.remind(approvalId);
   }
 
   /** Runs the reconcile polls that are due now (the timer does this every `pollCheckMs`). */
@@ -393,13 +398,14 @@ export class Engine {
       await this.requeue(job, result.reason, Math.max(result.retryInMs, backoff));
       return;
     }
-    const withdraw = await this.db.transaction(async (tx) => {
+    const { withdraw, execute } = await this.db.transaction(async (tx) => {
       await lockRun(tx, run.id);
       const approval = (await lockApproval(tx, result.approvalId))!;
       const waiting = await transitionJob(tx, job.id, ['running'], 'waiting_for_approval', {
         reason: null,
       });
-      if (!waiting) return approval.status === 'cancelled' || approval.status === 'timeout';
+      if (!waiting)
+        return { withdraw: approval.status === 'cancelled' || approval.status === 'timeout', execute: [] };
       await this.queue.send(
         tx,
         queues.approvalDeadline,
@@ -413,8 +419,12 @@ export class Engine {
           { approvalId: approval.id },
           { startAfter: approval.remind_at },
         );
-      return false;
+      // The job left `running` outside `advance`, so the run's own status was never recomputed: it said
+      // `running` for as long as the vendor approval waited. Recompute it (→ `waiting_for_approval` when
+      // nothing else in the run is active), as a native approval's run gets inside `advance`.
+      return { withdraw: false, execute: await this.advance(tx, run.id) };
     });
+    this.kick(execute);
     // Cancelled while the instance was being created: withdraw it at the vendor now.
     if (withdraw) await this.queue.send(null, queues.approvalRevoke, { approvalId: result.approvalId });
   }

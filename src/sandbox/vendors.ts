@@ -35,9 +35,16 @@ export interface SandboxMessage {
   at: string;
 }
 
+export type SandboxFake =
+  | { type: 'feishu' | 'lark'; fake: FeishuFake }
+  | { type: 'dingtalk'; fake: DingTalkFake }
+  | { type: 'wecom'; fake: WeComFake };
+
 export interface SandboxVendor {
   type: ImType;
   label: string;
+  /** The fake itself, for tests that play the vendor beyond approve and reject. */
+  raw: SandboxFake;
   /** The fake's HTTP app, mounted at /sandbox/<type>. */
   app: Hono;
   /** The IM app the sandbox registers for this fake (its credentials are the fake's). */
@@ -101,6 +108,7 @@ function feishuLike(type: 'feishu' | 'lark', label: string, options: SandboxOpti
   return {
     type,
     label,
+    raw: { type, fake },
     app: fake.app,
     imApp: {
       name: `sandbox-${type}`,
@@ -175,6 +183,7 @@ function dingtalk(options: SandboxOptions): SandboxVendor {
   return {
     type: 'dingtalk',
     label: 'DingTalk 钉钉',
+    raw: { type: 'dingtalk', fake },
     app: fake.app,
     imApp: {
       name: 'sandbox-dingtalk',
@@ -240,6 +249,7 @@ function wecom(options: SandboxOptions): SandboxVendor {
   return {
     type: 'wecom',
     label: 'WeCom 企业微信',
+    raw: { type: 'wecom', fake },
     app: fake.app,
     imApp: {
       name: 'sandbox-wecom',

@@ -41,7 +41,9 @@ export async function insertRun(
   db: Queryable,
   input: { spec: Workflow; params: Record<string, string>; triggeredBy: { id: string; name: string } | null },
 ): Promise<RunRecord> {
-  // Serialise numbering per workflow on the run table itself: the unique index settles any race.
+  // Runs of one workflow are numbered one after another: concurrent starts wait for each other here
+  // (until their transactions end) instead of both reading the same max(number). Callers are in a transaction.
+  await db.query('select pg_advisory_xact_lock(hashtext($1))', [`run-number:${input.spec.name}`]);
   const [run] = await db.query<RunRecord>(
     `insert into runs (workflow_name, number, spec, params, status, triggered_by, triggered_by_name, started_at)
      values ($1, coalesce((select max(number) from runs where workflow_name = $1), 0) + 1, $2, $3, 'running', $4, $5, clock_timestamp())
