@@ -148,7 +148,9 @@ export class Engine {
     await this.recover(true);
     await this.queue.work(queues.executeJob, ({ jobId }) => this.executeJob(jobId));
     await this.queue.work(queues.approvalDeadline, ({ approvalId }) => this.expireApproval(approvalId));
-    await this.queue.work(queues.approvalRevoke, async ({ approvalId }) => this.vendor?.revoke(approvalId));
+    await this.queue.work(queues.approvalRevoke, ({ approvalId }) =>
+      this.logged('withdrawing a vendor approval', approvalId, () => this.vendor?.revoke(approvalId)),
+    );
     await this.queue.work(queues.approvalRemind, ({ approvalId }) => this.remindApproval(approvalId));
     this.timer = setInterval(() => {
       void this.tick().catch((error) => this.log.error({ err: error }, 'engine maintenance failed'));
@@ -175,7 +177,17 @@ export class Engine {
 
   /** `remind_before`: fired by the queue at the reminder time; tells the approvers still to decide. */
   async remindApproval(approvalId: number): Promise<void> {
-    await this.vendor?.remind(approvalId);
+    await this.logged('reminding approvers', approvalId, () => this.vendor?.remind(approvalId));
+  }
+
+  /** Vendor work the queue retries: each failure is logged with the vendor's words, then rethrown. */
+  private async logged(what: string, approvalId: number, work: () => Promise<void> | undefined) {
+    try {
+      await work();
+    } catch (error) {
+      this.log.warn({ err: error, approval: approvalId }, `${what} failed; the queue will retry`);
+      throw error;
+    }
   }
 
   /** Runs the reconcile polls that are due now (the timer does this every `pollCheckMs`). */
@@ -385,12 +397,24 @@ export class Engine {
     }
     const result = await this.vendor.create(job, run, spec, context);
     if ('failed' in result) {
+      // Its waitpoint (if one was made) will never be decided: it ends with the job, saying why.
+      await this.db.query(
+        `update approvals set status = 'cancelled', decided_at = now(), status_text = $2
+         where job_id = $1 and status = 'pending'`,
+        [job.id, result.failed],
+      );
       await this.finishJob(job, 'failed', result.failed, {});
       return;
     }
     if ('retryInMs' in result) {
       if (job.attempts >= vendorCreateAttempts) {
-        await this.finishJob(job, 'failed', `${result.reason} (gave up after ${job.attempts} attempts)`, {});
+        const reason = `${result.reason} (gave up after ${job.attempts} attempts)`;
+        await this.db.query(
+          `update approvals set status = 'cancelled', decided_at = now(), status_text = $2
+           where job_id = $1 and status = 'pending'`,
+          [job.id, reason],
+        );
+        await this.finishJob(job, 'failed', reason, {});
         return;
       }
       // Backs off 5 s, 10 s, 20 s … (at most 5 min), or as long as the vendor asked.
@@ -455,7 +479,7 @@ export class Engine {
     const execute = await this.db.transaction(async (tx) => {
       await lockRun(tx, found.run_id);
       const approval = (await lockApproval(tx, approvalId))!;
-      if (approval.status !== 'pending') return [];
+      if (approval.status !== 'pending') return undefined;
       await saveVendorState(tx, approval.id, state, new Date());
       await setApprovalStatus(tx, approval.id, outcome.status);
       // `running`: the decision can arrive before the job has moved on to waiting (a fast approver).
@@ -464,6 +488,9 @@ export class Engine {
       });
       return this.advance(tx, approval.run_id);
     });
+    // Two events read the ended instance at once: the one that lost the race settled nothing, and says
+    // nothing (it used to log "decided" as well, so one decision showed up twice in the log).
+    if (!execute) return;
     this.kick(execute);
     this.log.info({ approval: approvalId, outcome: outcome.status }, 'vendor approval decided');
   }

@@ -47,7 +47,7 @@ export class LiveConnections {
   }
 
   /** After an app was added, changed or removed: (re)connect it as its current settings say. */
-  refresh(appId: string): void {
+  refresh(appId: string, attempt = 0): void {
     const previous = this.open.get(appId);
     const next = (async () => {
       this.live.delete(appId);
@@ -72,7 +72,15 @@ export class LiveConnections {
         log.info('IM event connection open');
         return connection;
       } catch (error) {
-        log.error({ err: error }, 'IM event connection failed; reconcile polls cover this app');
+        // Try again later (30 s, doubling to 5 min) unless the app changed meanwhile; polls cover the gap.
+        const delayMs = Math.min(300_000, 30_000 * 2 ** attempt);
+        log.error(
+          { err: error, retry_in_ms: delayMs },
+          'IM event connection failed; reconcile polls cover this app',
+        );
+        setTimeout(() => {
+          if (!this.stopped && this.open.get(appId) === next) this.refresh(appId, attempt + 1);
+        }, delayMs).unref();
         return undefined;
       }
     })();

@@ -316,14 +316,14 @@ export class VendorApprovalDriver {
 
   /** Due reconcile polls, claimed so that each poll runs on one instance only. */
   async pollDue(limit = 20): Promise<number> {
-    const due = await dueForPoll(this.deps.db, new Date(this.now()), limit);
+    const now = new Date(this.now());
+    const due = await dueForPoll(this.deps.db, now, limit);
     let polled = 0;
     await Promise.all(
       due.map(async (row) => {
         const opened = row.im_app_id ? await this.deps.apps.open(row.im_app_id) : undefined;
         const interval = opened ? this.pollInterval(opened.app, row.polls) : this.intervals.first;
-        if (!(await claimPoll(this.deps.db, row.id, row.next_poll_at!, new Date(this.now() + interval))))
-          return;
+        if (!(await claimPoll(this.deps.db, row.id, now, new Date(this.now() + interval)))) return;
         polled += 1;
         await this.sync(row.id).catch((error) =>
           this.deps.log.warn({ err: error, approval: row.id }, 'approval poll failed; will poll again'),

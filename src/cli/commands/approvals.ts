@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Approval } from '../client.js';
 import { relativeTime, statusLabel, table } from '../render.js';
 import { defineCommand, expectPositionals, jsonOption, printJson, UsageError } from './define.js';
+import { approversSummary, decisionsSummary } from './run-text.js';
 
 const statuses = ['pending', 'approved', 'rejected', 'timeout', 'cancelled', 'all'];
 
@@ -39,12 +40,8 @@ Decide one with: signoff approve <run> <job>   or   signoff reject <run> <job>`,
       approval.workflow,
       approval.job,
       ...(pendingOnly ? [] : [statusLabel(approval.status, out.style)]),
-      `${approval.approvers.map((approver) => approver.name).join(', ')} (${approval.needed} needed)`,
-      approval.decisions
-        .map(
-          (decision) => `${decision.user_name} ${decision.decision === 'approve' ? 'approved' : 'rejected'}`,
-        )
-        .join(', ') || '—',
+      approversSummary(approval),
+      decisionsSummary(approval),
       approval.status === 'pending'
         ? relativeTime(approval.deadline, now)
         : relativeTime(approval.decided_at, now),

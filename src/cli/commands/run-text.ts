@@ -105,7 +105,9 @@ export function vendorApprovalLines(approval: Approval, style: Style, now = Date
   lines.push(
     vendor.instance_id
       ? `decided in ${platform}'s approval app (instance ${vendor.instance_id}${vendor.status ? `, ${vendor.status}` : ''})`
-      : `creating the approval in ${platform}…`,
+      : approval.status === 'pending'
+        ? `creating the approval in ${platform}…`
+        : `nothing was created in ${platform}`,
   );
   vendor.nodes.forEach((node, index) => {
     lines.push(
@@ -125,9 +127,35 @@ export function vendorApprovalLines(approval: Approval, style: Style, now = Date
   });
   if (vendor.status_text) lines.push(style.dim(vendor.status_text));
   if (vendor.link) lines.push(`open in ${platform}: ${vendor.link}`);
-  if (approval.status === 'pending') {
+  if (approval.status === 'pending' && vendor.instance_id) {
     const outcome = approval.timeout_outcome === 'approve' ? 'approved' : 'rejected';
     lines.push(`deadline ${relativeTime(approval.deadline, now)} (then ${outcome} automatically)`);
   }
   return lines;
+}
+
+/** Who decides, for a list row: `alice, bob (1 needed)`, or per node for a vendor approval. */
+export function approversSummary(approval: Approval): string {
+  const vendor = approval.vendor;
+  if (!vendor)
+    return `${approval.approvers.map((approver) => approver.name).join(', ')} (${approval.needed} needed)`;
+  const nodes = vendor.nodes.map(
+    (node) =>
+      `${node.approvers.map((approver) => approver.name ?? approver.id).join(', ')} (${node.type === 'AND' ? 'all' : 'any'})`,
+  );
+  return `${platformNames[vendor.platform] ?? vendor.platform}: ${nodes.join(' → ')}`;
+}
+
+/** Decisions so far, for a list row: `bob approved, carol rejected`. */
+export function decisionsSummary(approval: Approval): string {
+  const decided = approval.vendor
+    ? approval.vendor.nodes.flatMap((node) =>
+        node.approvers
+          .filter((approver) => approver.decision === 'approved' || approver.decision === 'rejected')
+          .map((approver) => `${approver.name ?? approver.id} ${approver.decision}`),
+      )
+    : approval.decisions.map(
+        (decision) => `${decision.user_name} ${decision.decision === 'approve' ? 'approved' : 'rejected'}`,
+      );
+  return decided.join(', ') || '—';
 }
