@@ -22,13 +22,22 @@ export type DatabaseKind = 'pglite' | 'postgres';
 export const databases: DatabaseKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 
 export interface TestStack {
-  signoff: Signoff;
+  /** The running server (a new one after `restart`). */
+  readonly signoff: Signoff;
   kind: DatabaseKind;
   dataDir: string;
   /** Everything the server logged, for assertions (e.g. no secret ever appears). */
   logs: string[];
   /** Calls the API as the admin (or with `token`). Bodies that are strings are sent as YAML. */
   call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
+  /**
+   * Stops the server (the database stays), runs `whileDown`, and starts a new one on the same database
+   * (and the same port when listening); `options` replace the reconcile poll intervals from then on.
+   */
+  restart(
+    whileDown?: () => Promise<void>,
+    options?: { approvalPolls?: { first: number; max: number } },
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,6 +49,8 @@ export async function startStack(
     listen?: boolean;
     /** Mount the vendor fakes at /sandbox with an IM app for each (ids `ima_sandbox_<type>`). */
     sandbox?: boolean;
+    /** Reconcile poll intervals of vendor approvals (startSignoff's `approvalPolls`). */
+    approvalPolls?: { first: number; max: number };
   } = {},
 ): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signoff-test-'));
@@ -68,22 +79,33 @@ export async function startStack(
     secrets: { hook_key: 'the-hook-signing-secret' },
     sandbox: options.sandbox ?? false,
   };
-  const signoff = await startSignoff({
-    config,
-    log,
-    db,
-    listen: options.listen ?? false,
-    ...(schema ? { schema } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const start = (port: number, approvalPolls = options.approvalPolls) =>
+    startSignoff({
+      config: { ...config, port },
+      log,
+      db,
+      listen: options.listen ?? false,
+      ...(schema ? { schema } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(approvalPolls ? { approvalPolls } : {}),
+    });
+  let signoff = await start(0);
   return {
-    signoff,
+    get signoff() {
+      return signoff;
+    },
     kind,
     dataDir,
     logs,
     async call(method, path, body, token = adminToken) {
       const { status, text } = await apiRequest(signoff.app, token, method, path, body);
       return { status, body: text ? JSON.parse(text) : undefined };
+    },
+    async restart(whileDown, restartOptions = {}) {
+      const port = signoff.url ? Number(new URL(signoff.url).port) : 0;
+      await signoff.close();
+      await whileDown?.();
+      signoff = await start(port, restartOptions.approvalPolls ?? options.approvalPolls);
     },
     async close() {
       await signoff.close();

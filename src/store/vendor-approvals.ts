@@ -144,11 +144,16 @@ export async function dueForPoll(db: Queryable, now: Date, limit: number) {
   );
 }
 
-/** Claims one due poll by moving its time on; false when another instance claimed it first. */
-export async function claimPoll(db: Queryable, id: number, seen: Date, next: Date): Promise<boolean> {
+/**
+ * Claims one due poll by moving its time on; false when another instance claimed it first (it moved the
+ * time past `now`). "Still due at `now`" rather than "still equal to the time read": the time read comes
+ * back through a JS Date, cut to milliseconds, so a time written with microseconds (`now()`, as the engine
+ * does at start) never compared equal on PostgreSQL and that poll was never claimed.
+ */
+export async function claimPoll(db: Queryable, id: number, now: Date, next: Date): Promise<boolean> {
   const rows = await db.query(
-    `update approvals set next_poll_at = $3, polls = polls + 1 where id = $1 and next_poll_at = $2 returning id`,
-    [id, seen, next],
+    `update approvals set next_poll_at = $3, polls = polls + 1 where id = $1 and next_poll_at <= $2 returning id`,
+    [id, now, next],
   );
   return rows.length > 0;
 }
