@@ -28,9 +28,12 @@ export function approvalApps(deps: {
   const adapters = new WeakMap<ImClient, VendorApprovals>();
   return {
     async open(handle) {
-      const found = await findImApp(deps.db, handle);
-      if (!found) return undefined;
-      const resolved = await deps.configs.get(found.id);
+      // By id (events, polls: the hot path) straight from the cached configs; by name once per job.
+      let resolved = handle.startsWith('ima_') ? await deps.configs.get(handle) : undefined;
+      if (!resolved) {
+        const found = await findImApp(deps.db, handle);
+        resolved = found ? await deps.configs.get(found.id) : undefined;
+      }
       if (!resolved) return undefined;
       const provider = providerFor(resolved.record.type);
       const client = deps.clients.for(resolved.record, resolved.config);

@@ -122,16 +122,19 @@ export async function setStatusText(db: Queryable, id: number, text: string | nu
   await db.query('update approvals set status_text = $2 where id = $1', [id, text]);
 }
 
-export async function approvalByInstance(
+/** Of these (app, instance) pairs, the ones a pending approval waits on: one query for a burst of events. */
+export async function pendingByInstances(
   db: Queryable,
-  appId: string,
-  instanceId: string,
-): Promise<ApprovalRecord | undefined> {
-  const [row] = await db.query<ApprovalRecord>(
-    'select * from approvals where im_app_id = $1 and vendor_instance_id = $2',
-    [appId, instanceId],
+  pairs: { appId: string; instanceId: string }[],
+): Promise<Pick<ApprovalRecord, 'id' | 'im_app_id' | 'vendor_instance_id'>[]> {
+  if (pairs.length === 0) return [];
+  return db.query(
+    `select a.id, a.im_app_id, a.vendor_instance_id from approvals a
+     join unnest($1::text[], $2::text[]) as e(app, instance)
+       on a.im_app_id = e.app and a.vendor_instance_id = e.instance
+     where a.status = 'pending'`,
+    [pairs.map((pair) => pair.appId), pairs.map((pair) => pair.instanceId)],
   );
-  return row;
 }
 
 /** Pending vendor approvals whose next poll is due, oldest first. */
