@@ -117,7 +117,10 @@ export async function getImApp(db: Queryable, handle: string): Promise<ImAppReco
   return app;
 }
 
+/** Removes an app with its recorded events and replay keys (no foreign keys there: see migration 0004). */
 export async function deleteImApp(db: Queryable, id: string): Promise<void> {
+  await db.query('delete from im_events where im_app_id = $1', [id]);
+  await db.query('delete from im_callback_replays where im_app_id = $1', [id]);
   await db.query('delete from im_apps where id = $1', [id]);
 }
 
