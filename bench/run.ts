@@ -9,13 +9,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Benchmark, type Figure, formatTable, goalMet } from './report.js';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
+/** Names a benchmark answers to besides its file's. */
+const aliases: Record<string, string[]> = { 'vendor-approval': ['approvals'] };
 const available = readdirSync(dir)
   .filter((file) => file.endsWith('.bench.ts'))
   .sort()
   .map((file) => ({ file, name: file.slice(0, -'.bench.ts'.length) }));
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--');
 const selected = wanted.length
-  ? available.filter(({ name }) => wanted.some((word) => name.includes(word)))
+  ? available.filter(({ name }) =>
+      [name, ...(aliases[name] ?? [])].some((known) => wanted.some((word) => known.includes(word))),
+    )
   : available;
 if (selected.length === 0) {
   console.error(

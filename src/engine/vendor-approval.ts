@@ -36,6 +36,11 @@ import type { ImPerson, VendorApprovalSpec } from './workflow-spec.js';
 
 /** Reconcile polls: every 10 s in `poll` mode; in event modes from 10 s up to 5 min while events arrive. */
 export const pollIntervals = { first: 10_000, max: 300_000 };
+/**
+ * Reconcile polls per IM app and check (every `pollCheckMs`, 1 s): how many of its due polls are read, and
+ * how many at once. See `pollDue`.
+ */
+const pollShare = { events: { perCheck: 5, readers: 1 }, poll: { perCheck: 20, readers: 2 } };
 /** A definition claim not finished for this long was left by a crashed creator and may be taken over. */
 const definitionClaimStaleMs = 60_000;
 
@@ -345,22 +350,28 @@ export class VendorApprovalDriver {
   }
 
   /**
-   * Due reconcile polls, claimed so that each poll runs on one instance only: up to `max` due now, read by
-   * `concurrency` workers, each taking the next as soon as its read is done. (Before, one page of 20 per
-   * check, its reads awaited together, capped polls at 20 per check and let one vendor's rate limiter hold
-   * up every other app's polls: with 320 approvals waiting in poll mode, the 10 s polls stretched to about
-   * 17 s. Reading every due poll at once instead would queue hundreds of reads in a vendor's rate limiter
-   * ahead of the reads that events trigger. See docs/benchmarks.md, "Vendor approvals".)
+   * Due reconcile polls, claimed so that each poll runs on one instance only. Each IM app gets its own share
+   * of every check (`pollShare`), all apps at once. Why (bench/vendor-approval.bench.ts, docs/benchmarks.md
+   * "Vendor approvals"): polls and the reads that events trigger share the vendor's rate limit (WeCom
+   * approval APIs 10/s, DingTalk 20/s), waiting together in the client's limiter. One page of 20 for all
+   * apps, awaited together, capped polls at 20 a check and let one vendor's limit hold up every other app
+   * (320 approvals in poll mode: 10 s polls stretched to 17 s); but reading every due poll at once, or even
+   * two at a time, let a wave of polls (approvals created together are due together) fill the vendor's limit
+   * for seconds, and an event's read waited behind it. So apps whose events arrive poll at a trickle (their
+   * polls are only a safety net), and apps in poll mode use up to 20 reads a check.
    */
-  async pollDue(concurrency = 20, max = 1000): Promise<number> {
+  async pollDue(): Promise<number> {
     const now = new Date(this.now());
-    const due = await dueForPoll(this.deps.db, now, max);
+    const due = await dueForPoll(this.deps.db, now, pollShare.poll.perCheck);
+    const byApp = new Map<string | null, typeof due>();
+    for (const row of due) {
+      const rows = byApp.get(row.im_app_id);
+      if (rows) rows.push(row);
+      else byApp.set(row.im_app_id, [row]);
+    }
     let polled = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < due.length) {
-        const row = due[next++]!;
-        const opened = row.im_app_id ? await this.deps.apps.open(row.im_app_id) : undefined;
+    const reader = async (rows: typeof due, opened: ApprovalApp | undefined) => {
+      for (let row = rows.shift(); row; row = rows.shift()) {
         const interval = opened ? this.pollInterval(opened.app, row.polls) : this.intervals.first;
         if (!(await claimPoll(this.deps.db, row.id, now, new Date(this.now() + interval)))) continue;
         polled += 1;
@@ -369,18 +380,29 @@ export class VendorApprovalDriver {
         );
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
+    await Promise.all(
+      [...byApp].map(async ([appId, rows]) => {
+        const opened = appId ? await this.deps.apps.open(appId) : undefined;
+        const share = opened && this.eventsArrive(opened.app) ? pollShare.events : pollShare.poll;
+        const mine = rows.slice(0, share.perCheck);
+        await Promise.all(Array.from({ length: share.readers }, () => reader(mine, opened)));
+      }),
+    );
     return polled;
   }
 
   /** `poll` mode, or no sign yet that events reach us: every 10 s. Events arriving: back off to 5 min. */
   pollInterval(app: ImAppRecord, polls: number): number {
-    const eventsArrive =
+    if (!this.eventsArrive(app)) return this.intervals.first;
+    return Math.min(this.intervals.max, this.intervals.first * 2 ** Math.min(polls, 10));
+  }
+
+  private eventsArrive(app: ImAppRecord): boolean {
+    return (
       app.event_mode !== 'poll' &&
       (this.deps.liveEvents?.(app.id) ||
-        (app.event_mode === 'webhook' && (app.callback_verified_at !== null || app.last_event_at !== null)));
-    if (!eventsArrive) return this.intervals.first;
-    return Math.min(this.intervals.max, this.intervals.first * 2 ** Math.min(polls, 10));
+        (app.event_mode === 'webhook' && (app.callback_verified_at !== null || app.last_event_at !== null)))
+    );
   }
 
   // ---------------------------------------------------------- revoke, remind

@@ -137,13 +137,16 @@ export async function pendingByInstances(
   );
 }
 
-/** Pending vendor approvals whose next poll is due, oldest first. */
-export async function dueForPoll(db: Queryable, now: Date, limit: number) {
+/** Pending vendor approvals whose next poll is due, oldest first: at most `perApp` of each IM app. */
+export async function dueForPoll(db: Queryable, now: Date, perApp: number) {
   return db.query<Pick<ApprovalRecord, 'id' | 'im_app_id' | 'polls' | 'next_poll_at'>>(
-    `select id, im_app_id, polls, next_poll_at from approvals
-     where status = 'pending' and vendor_instance_id is not null and next_poll_at <= $1
-     order by next_poll_at limit $2`,
-    [now, limit],
+    `select id, im_app_id, polls, next_poll_at from (
+       select id, im_app_id, polls, next_poll_at,
+              row_number() over (partition by im_app_id order by next_poll_at) as rank
+       from approvals
+       where status = 'pending' and vendor_instance_id is not null and next_poll_at <= $1) due
+     where rank <= $2 order by next_poll_at`,
+    [now, perApp],
   );
 }
 
