@@ -616,32 +616,26 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
     return approval;
   };
 
+  /** `department/list` and `simplelist`: every visible department, or the subtree of `?id=`. */
+  const listedDepartments = (corp: CorpState, app: AppState, id: string | null) =>
+    id === null || id === ''
+      ? [...corp.departments.values()].filter((department) => departmentVisible(corp, app, department.id))
+      : subtree(corp, departmentParam(corp, app, id, 'id').id);
+
   // ---- endpoints ----
 
   const endpoints: Record<string, Endpoint> = {
     'department/list': {
       method: 'GET',
       handle: ({ corp, app, query }) => {
-        const id = query.get('id');
-        const list =
-          id === null || id === ''
-            ? [...corp.departments.values()].filter((department) =>
-                departmentVisible(corp, app, department.id),
-              )
-            : subtree(corp, departmentParam(corp, app, id, 'id').id);
+        const list = listedDepartments(corp, app, query.get('id'));
         return { department: list.sort((a, b) => a.id - b.id).map(departmentDetail) };
       },
     },
     'department/simplelist': {
       method: 'GET',
       handle: ({ corp, app, query }) => {
-        const id = query.get('id');
-        const list =
-          id === null || id === ''
-            ? [...corp.departments.values()].filter((department) =>
-                departmentVisible(corp, app, department.id),
-              )
-            : subtree(corp, departmentParam(corp, app, id, 'id').id);
+        const list = listedDepartments(corp, app, query.get('id'));
         return {
           department_id: list.map(({ id: departmentId, parentid, order }) => ({
             id: departmentId,
