@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
+import type { Fetch } from '../src/providers/http.js';
 import { type Signoff, startSignoff } from '../src/server.js';
 import { apiRequest } from '../test/api-request.js';
 
@@ -14,12 +15,19 @@ export const benchToken = 'bench-admin-token-0123456789abcdef';
 
 export interface BenchSignoff {
   signoff: Signoff;
+  dataDir: string;
   /** Calls the API as the admin; a string body is sent as YAML. Throws unless the status is `expect`. */
   call(method: string, path: string, body?: unknown, expect?: number): Promise<any>;
   close(): Promise<void>;
 }
 
-export async function startBenchSignoff(): Promise<BenchSignoff> {
+export interface BenchSignoffOptions {
+  sandbox?: boolean;
+  approvalPolls?: { first: number; max: number };
+  fetch?: Fetch;
+}
+
+export async function startBenchSignoff(options: BenchSignoffOptions = {}): Promise<BenchSignoff> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signoff-bench-'));
   let signoff: Signoff;
   try {
@@ -31,17 +39,26 @@ export async function startBenchSignoff(): Promise<BenchSignoff> {
       SIGNOFF_ADMIN_TOKEN: benchToken,
       SIGNOFF_PUBLIC_URL: 'http://signoff.bench',
       SIGNOFF_LOG_LEVEL: 'silent',
+      ...(options.sandbox ? { SIGNOFF_SANDBOX: '1' } : {}),
     });
-    signoff = await startSignoff({ config, log: createLogger({ level: config.logLevel }), listen: false });
+    signoff = await startSignoff({
+      config,
+      log: createLogger({ level: config.logLevel }),
+      listen: false,
+      ...(options.approvalPolls ? { approvalPolls: options.approvalPolls } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
   return {
     signoff,
+    dataDir,
     async call(method, path, body, expect) {
       const { status, text } = await apiRequest(signoff.app, benchToken, method, path, body);
-      const expected = expect ?? (method === 'POST' && /\/runs$|\/workflows$/.test(path) ? 201 : 200);
+      const expected =
+        expect ?? (method === 'POST' && /\/runs$|\/workflows$|\/im-apps$/.test(path) ? 201 : 200);
       if (status !== expected) {
         throw new Error(`${method} ${path} answered ${status} (expected ${expected}): ${text}`);
       }

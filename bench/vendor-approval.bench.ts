@@ -34,7 +34,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readConfig } from '../src/config.js';
 import { approvalApps } from '../src/engine/approval-apps.js';
 import { Engine } from '../src/engine/engine.js';
 import { createLogger } from '../src/log.js';
@@ -53,12 +52,17 @@ import type { Fetch } from '../src/providers/http.js';
 import { createWeComFake } from '../src/providers/wecom/fake.js';
 import { wecomSandboxSeed } from '../src/providers/wecom/seed.js';
 import { localFetch } from '../src/sandbox/local-fetch.js';
-import { type Signoff, startSignoff } from '../src/server.js';
 import { ImAppConfigs } from '../src/store/im-app-configs.js';
 import { createSecretBox, loadMasterKey } from '../src/store/secret-box.js';
-import { apiRequest } from '../test/api-request.js';
 import { sandboxCredentials } from '../test/callback-requests.js';
-import { benchToken, inParallel, jobOf, poll } from './in-process-signoff.js';
+import {
+  type BenchSignoff,
+  benchToken,
+  inParallel,
+  jobOf,
+  poll,
+  startBenchSignoff,
+} from './in-process-signoff.js';
 import type { Benchmark, Figure } from './report.js';
 import { type SignoffProcess, startSignoffProcess } from './signoff-process.js';
 import { summarize } from './stats.js';
@@ -120,59 +124,10 @@ stages:
 `;
 }
 
-// ---- an in-process Signoff -----------------------------------------------------------------------------
+// ---- an in-process Signoff (bench/in-process-signoff.ts) ---------------------------------------------
 
-interface Stack {
-  signoff: Signoff;
-  dataDir: string;
-  call(method: string, path: string, body?: unknown, expect?: number): Promise<any>;
-  close(): Promise<void>;
-}
-
-async function startStack(
-  options: { sandbox?: boolean; approvalPolls?: Polls; fetch?: Fetch } = {},
-): Promise<Stack> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'signoff-bench-approvals-'));
-  let signoff: Signoff;
-  try {
-    const config = readConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SIGNOFF_DATA_DIR: dataDir,
-      SIGNOFF_ADMIN_TOKEN: benchToken,
-      SIGNOFF_PUBLIC_URL: publicUrl,
-      SIGNOFF_LOG_LEVEL: 'silent',
-      ...(options.sandbox ? { SIGNOFF_SANDBOX: '1' } : {}),
-    });
-    signoff = await startSignoff({
-      config,
-      log: createLogger({ level: 'silent' }),
-      listen: false,
-      ...(options.approvalPolls ? { approvalPolls: options.approvalPolls } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
-  } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    signoff,
-    dataDir,
-    async call(method, path, body, expect = method === 'POST' ? 201 : 200) {
-      const { status, text } = await apiRequest(signoff.app, benchToken, method, path, body);
-      if (status !== expect)
-        throw new Error(`${method} ${path} answered ${status} (expected ${expect}): ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    },
-    async close() {
-      try {
-        await signoff.close();
-      } finally {
-        rmSync(dataDir, { recursive: true, force: true });
-      }
-    },
-  };
-}
+type Stack = BenchSignoff;
+const startStack = startBenchSignoff;
 
 /** An IM app on the same vendor account as the sandbox's (its credentials), in another event mode. */
 async function addImApp(
