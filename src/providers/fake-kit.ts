@@ -1,7 +1,13 @@
 // Shared parts of the vendor fakes: an adjustable clock and fault injection ("the next call fails with a
-// 5xx / rate limit / timeout / revoked token", or a share of all calls fails, for chaos tests).
+// 5xx / rate limit / timeout / revoked token / lost answer", or a share of all calls fails, for chaos
+// tests).
 
-export type Fault = 'server_error' | 'rate_limit' | 'timeout' | 'revoke_token';
+/**
+ * `timeout`: the vendor never answers and did nothing. `answer_lost`: the vendor did the work (the message
+ * is sent, the instance created) but its answer never arrives, so the client times out all the same; a
+ * retry must not do the work twice (idempotency keys, dedup).
+ */
+export type Fault = 'server_error' | 'rate_limit' | 'timeout' | 'revoke_token' | 'answer_lost';
 
 export interface FakeClock {
   now(): number;
@@ -24,7 +30,13 @@ export class FaultInjector {
   private rate = 0;
   private readonly kinds: Fault[] = ['server_error', 'rate_limit', 'timeout'];
   /** How many faults were served, by kind (tests and chaos reports read this). */
-  readonly served: Record<Fault, number> = { server_error: 0, rate_limit: 0, timeout: 0, revoke_token: 0 };
+  readonly served: Record<Fault, number> = {
+    server_error: 0,
+    rate_limit: 0,
+    timeout: 0,
+    revoke_token: 0,
+    answer_lost: 0,
+  };
 
   constructor(private readonly random: () => number = Math.random) {}
 

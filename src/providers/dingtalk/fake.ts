@@ -178,7 +178,9 @@ export class DingTalkFake {
    */
   readonly fetch: Fetch = (input, init) => {
     const request = new Request(input, init);
-    const { signal } = request;
+    // The caller's own signal: the Request's copy follows it only while its internal controller is
+    // alive (undici holds it weakly), so after a GC a hung call could outlive the caller's timeout.
+    const signal = init?.signal ?? request.signal;
     return new Promise<Response>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
@@ -209,6 +211,8 @@ export class DingTalkFake {
   private readonly callbackFetch: Fetch;
   private deliveryChain: Promise<void> = Promise.resolve();
   private sequence = 0;
+  /** Requests drawn an `answer_lost` fault: processed in full, then never answered. */
+  private readonly lostAnswers = new WeakSet<Request>();
 
   constructor(options: DingTalkFakeOptions = {}) {
     this.seed = structuredClone(options.seed ?? dingTalkDemoSeed);
@@ -394,13 +398,13 @@ export class DingTalkFake {
     app.use('/v1.0/*', async (c, next) => {
       if (apiPath(c) === '/v1.0/oauth2/accessToken') return next();
       const refused = await this.guardNew(c);
-      if (refused) return refused;
-      return next();
+      if (!refused) await next();
+      return this.lostAnswers.has(c.req.raw) ? hang(c.req.raw.signal) : refused;
     });
     app.use('/topapi/*', async (c, next) => {
       const refused = await this.guardOld(c);
-      if (refused) return refused;
-      return next();
+      if (!refused) await next();
+      return this.lostAnswers.has(c.req.raw) ? hang(c.req.raw.signal) : refused;
     });
 
     this.contactRoutes();
@@ -881,6 +885,10 @@ export class DingTalkFake {
           : this.oldError(c, 90018, '当前应用调用该接口的并发量已经超过上限');
       case 'revoke_token':
         this.revokeTokens();
+        return undefined;
+      case 'answer_lost':
+        // The call goes through (guards, then the route); the middleware withholds its answer.
+        this.lostAnswers.add(c.req.raw);
         return undefined;
     }
   }

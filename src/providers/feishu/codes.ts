@@ -39,11 +39,27 @@ export const feishuCodes = {
   imBadParam: 230001,
   imBotNotInChat: 230002,
   imBotAbilityOff: 230006,
+  /** Message APIs: the app's bot did not send this message ("Bot is NOT the sender of the message."). */
+  imNotMessageSender: 230012,
   imUserOutsideAvailability: 230013,
   imFrequencyLimit: 230020,
   imContentTooLong: 230025,
+  /** Updating a card: messages can only be updated within 14 days of sending. */
+  imUpdateExpired: 230031,
   imBadReceiveId: 230034,
   imBotStopped: 230053,
+  /** A path id (e.g. a message_id) that is malformed or does not exist [UNVERIFIED for message PATCH]. */
+  invalidId: 99992354,
+  /** Custom bot webhook: format error or body over 20 KB ("Bad Request"). */
+  hookBadRequest: 9499,
+  /** Custom bot webhook: unknown or deleted hook [UNVERIFIED: observed answer, not in the doc]. */
+  hookTokenInvalid: 19001,
+  /** Custom bot webhook: sign mismatch, or timestamp not within one hour. */
+  hookSignInvalid: 19021,
+  /** Custom bot webhook: none of the bot's keywords is in the message. */
+  hookKeywordMissing: 19024,
+  /** Custom bot webhook: over 5/s or 100/min per bot (HTTP 200). */
+  hookRateLimited: 11232,
 } as const;
 
 /** The `action` the token request reports, so 10003 can be explained as a credential problem. */

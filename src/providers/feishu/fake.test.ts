@@ -1,7 +1,7 @@
 // The fake refuses what Feishu refuses, and the approval and message paths behave like the platform.
 import { describe, expect, it } from 'vitest';
 import { fakeClock } from '../fake-kit.js';
-import { decryptFeishuEvent, verifyFeishuSignature } from './crypto.js';
+import { decryptFeishuEvent, feishuBotSign, verifyFeishuSignature } from './crypto.js';
 import { createFeishuFake } from './fake.js';
 import { seedAppId, seedChatId, seedOpenId } from './seed.js';
 
@@ -35,6 +35,12 @@ function setup() {
       })
     ).body.tenant_access_token as string;
   return { fake, clock, raw, getToken };
+}
+
+/** Sends a message as the app's bot (im/v1). */
+function sender(raw: ReturnType<typeof setup>['raw'], token: string) {
+  return (receiveIdType: string, body: Record<string, unknown>) =>
+    raw('POST', `/open-apis/im/v1/messages?receive_id_type=${receiveIdType}`, body, token);
 }
 
 const definitionBody = {
@@ -548,5 +554,406 @@ describe('Feishu fake: messages', () => {
     expect((await send('nonsense', { receive_id: 'x', msg_type: 'text', content: text })).body.code).toBe(
       99992402,
     );
+  });
+});
+
+describe('Feishu fake: send frequency limits', () => {
+  const text = JSON.stringify({ text: 'deploy finished' });
+
+  it('allows 5 messages a second into one group or to one user (230020), counting only accepted sends', async () => {
+    const { raw, getToken, clock, fake } = setup();
+    const send = sender(raw, await getToken());
+    const toChat = (uuid?: string) =>
+      send('chat_id', {
+        receive_id: seedChatId('deploys'),
+        msg_type: 'text',
+        content: text,
+        ...(uuid ? { uuid } : {}),
+      });
+    for (let i = 0; i < 4; i++) expect((await toChat(`c-${i}`)).body.code).toBe(0);
+    // A repeated uuid answers with the earlier message and uses no slot.
+    for (let i = 0; i < 3; i++) expect((await toChat('c-0')).body.code).toBe(0);
+    expect((await toChat()).body.code).toBe(0);
+    const sixth = await toChat();
+    expect(sixth.status).toBe(400);
+    expect(sixth.body).toMatchObject({ code: 230020, msg: 'This operation triggers the frequency limit.' });
+    expect(fake.messages).toHaveLength(5);
+    clock.advance(999);
+    expect((await toChat()).body.code).toBe(230020);
+    clock.advance(1);
+    expect((await toChat()).body.code).toBe(0);
+
+    // One user, whichever id names them.
+    const ids = [seedOpenId('li.na'), 'li.na@example.com'];
+    for (let i = 0; i < 5; i++) {
+      const type = i % 2 === 0 ? 'open_id' : 'email';
+      expect((await send(type, { receive_id: ids[i % 2], msg_type: 'text', content: text })).body.code).toBe(
+        0,
+      );
+    }
+    expect(
+      (await send('email', { receive_id: 'li.na@example.com', msg_type: 'text', content: text })).body.code,
+    ).toBe(230020);
+    // Someone else is not affected.
+    expect(
+      (await send('open_id', { receive_id: seedOpenId('wang.fang'), msg_type: 'text', content: text })).body
+        .code,
+    ).toBe(0);
+  });
+
+  it('answers the 51st message of a second with 99991400 and the x-ogw-ratelimit headers', async () => {
+    const { raw, getToken, clock, fake } = setup();
+    const send = sender(raw, await getToken());
+    const people = fake.seed.users.filter((user) => !user.is_resigned);
+    for (const user of people.slice(0, 50)) {
+      expect(
+        (await send('open_id', { receive_id: user.open_id, msg_type: 'text', content: text })).body.code,
+      ).toBe(0);
+    }
+    const over = await send('open_id', { receive_id: people[50]!.open_id, msg_type: 'text', content: text });
+    expect(over.status).toBe(400);
+    expect(over.body.code).toBe(99991400);
+    expect(over.headers.get('x-ogw-ratelimit-limit')).toBe('50');
+    expect(over.headers.get('x-ogw-ratelimit-reset')).toBe('1');
+    fake.rateLimitStyle = 'http';
+    expect(
+      (await send('open_id', { receive_id: people[50]!.open_id, msg_type: 'text', content: text })).status,
+    ).toBe(429);
+    clock.advance(1000);
+    expect(
+      (await send('open_id', { receive_id: people[50]!.open_id, msg_type: 'text', content: text })).body.code,
+    ).toBe(0);
+    expect(fake.messages).toHaveLength(51);
+  });
+
+  it('allows 1000 messages a minute per app', async () => {
+    const { raw, getToken, clock, fake } = setup();
+    const send = sender(raw, await getToken());
+    const people = fake.seed.users.filter((user) => !user.is_resigned).slice(0, 50);
+    for (let second = 0; second < 20; second++) {
+      const answers = await Promise.all(
+        people.map((user) => send('open_id', { receive_id: user.open_id, msg_type: 'text', content: text })),
+      );
+      expect(answers.every((answer) => answer.body.code === 0)).toBe(true);
+      clock.advance(1000);
+    }
+    const over = await send('open_id', { receive_id: people[0]!.open_id, msg_type: 'text', content: text });
+    expect(over.body.code).toBe(99991400);
+    expect(over.headers.get('x-ogw-ratelimit-limit')).toBe('1000');
+    expect(over.headers.get('x-ogw-ratelimit-reset')).toBe('40');
+    clock.advance(40_000);
+    expect(
+      (await send('open_id', { receive_id: people[0]!.open_id, msg_type: 'text', content: text })).body.code,
+    ).toBe(0);
+  });
+});
+
+describe('Feishu fake: updating a card in place', () => {
+  const card = (title: string) =>
+    JSON.stringify({
+      config: { wide_screen_mode: true, update_multi: true },
+      header: { title: { tag: 'plain_text', content: title }, template: 'blue' },
+      elements: [{ tag: 'markdown', content: `**${title}**` }],
+    });
+
+  async function withCard() {
+    const context = setup();
+    const token = await context.getToken();
+    const send = sender(context.raw, token);
+    const sent = await send('chat_id', {
+      receive_id: seedChatId('deploys'),
+      msg_type: 'interactive',
+      content: card('Deploy v2?'),
+    });
+    expect(sent.body.code).toBe(0);
+    const messageId = sent.body.data.message_id as string;
+    const patch = (id: string, body: unknown, as = token) =>
+      context.raw('PATCH', `/open-apis/im/v1/messages/${id}`, body, as);
+    return { ...context, token, send, messageId, patch };
+  }
+
+  it('replaces the card, keeps the earlier versions and says so when the message is read back', async () => {
+    const { fake, messageId, patch, clock } = await withCard();
+    clock.advance(5_000);
+    const first = await patch(messageId, { content: card('Approved by Na Li') });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ code: 0, msg: 'success', data: {} });
+    expect((await patch(messageId, { content: card('Deployed') })).body.code).toBe(0);
+    const [message] = fake.messages;
+    expect(JSON.parse(message!.content).header.title.content).toBe('Deployed');
+    expect(message!.updates.map((content) => JSON.parse(content).header.title.content)).toEqual([
+      'Deploy v2?',
+      'Approved by Na Li',
+    ]);
+    expect(message!.update_time).toBe(String(clock.now()));
+    expect(fake.messages).toHaveLength(1);
+  });
+
+  it('refuses text messages, unknown ids, other apps’ cards, bad content and cards older than 14 days', async () => {
+    const { fake, raw, send, messageId, patch, clock, getToken } = await withCard();
+    const textMessage = await send('chat_id', {
+      receive_id: seedChatId('deploys'),
+      msg_type: 'text',
+      content: JSON.stringify({ text: 'plain' }),
+    });
+    const notACard = await patch(textMessage.body.data.message_id, { content: card('x') });
+    expect(notACard.status).toBe(400);
+    expect(notACard.body.code).toBe(230001);
+    expect(notACard.body.msg).toContain('This message is NOT a card');
+    expect((await patch('om_00000000000000000000000000000000', { content: card('x') })).body.code).toBe(
+      99992354,
+    );
+    expect((await patch(messageId, { content: 'not json' })).body.code).toBe(230001);
+    expect(
+      (await patch(messageId, { content: JSON.stringify({ x: 'y'.repeat(31 * 1024) }) })).body.code,
+    ).toBe(230025);
+    expect((await patch(messageId, { content: card('x'), msg_type: 'interactive' })).body.code).toBe(
+      99992402,
+    );
+
+    const other = seedAppId('fake-test-other');
+    fake.addApp({ app_id: other, app_secret: 'other-secret' });
+    const otherToken = (
+      await raw('POST', '/open-apis/auth/v3/tenant_access_token/internal', {
+        app_id: other,
+        app_secret: 'other-secret',
+      })
+    ).body.tenant_access_token as string;
+    expect((await patch(messageId, { content: card('x') }, otherToken)).body.code).toBe(230012);
+    fake.setScopes(APP_ID, []);
+    expect((await patch(messageId, { content: card('x') })).body.code).toBe(99991672);
+    fake.setScopes(APP_ID, ['im:message:update']);
+    expect((await patch(messageId, { content: card('still fresh') })).body.code).toBe(0);
+
+    clock.advance(14 * 86_400_000 + 1);
+    const expired = await patch(messageId, { content: card('x') }, await getToken());
+    expect(expired.body.code).toBe(230031);
+    expect(fake.messages[0]!.updates).toHaveLength(1);
+  });
+
+  it('takes at most 5 updates a second for one message', async () => {
+    const { messageId, patch, clock } = await withCard();
+    for (let i = 0; i < 5; i++)
+      expect((await patch(messageId, { content: card(`v${i}`) })).body.code).toBe(0);
+    expect((await patch(messageId, { content: card('v5') })).body.code).toBe(230020);
+    clock.advance(1000);
+    expect((await patch(messageId, { content: card('v5') })).body.code).toBe(0);
+  });
+});
+
+describe('Feishu fake: custom bot webhooks', () => {
+  const RELEASE_HOOK = 'signoff-release-hook';
+  const UNSIGNED_HOOK = 'signoff-oncall-hook';
+
+  function hooks() {
+    const context = setup();
+    const secret = context.fake.seed.hooks.find((hook) => hook.hook_id === RELEASE_HOOK)!.secret!;
+    const post = async (hookId: string, body: unknown) => {
+      const response = await context.fake.fetch(`${BASE}/open-apis/bot/v2/hook/${hookId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const now = () => Math.floor(context.clock.now() / 1000);
+    const signed = (body: Record<string, unknown>, timestamp = now(), key = secret) => ({
+      timestamp: String(timestamp),
+      sign: feishuBotSign(key, timestamp),
+      ...body,
+    });
+    return { ...context, secret, post, signed, now };
+  }
+
+  const text = (value: string) => ({ msg_type: 'text', content: { text: value } });
+
+  it('accepts a signed message with the legacy StatusCode pair, and every message type', async () => {
+    const { fake, post, signed, clock } = hooks();
+    const accepted = await post(RELEASE_HOOK, signed(text('deploy finished')));
+    expect(accepted.status).toBe(200);
+    expect(accepted.body).toEqual({
+      code: 0,
+      msg: 'success',
+      data: {},
+      StatusCode: 0,
+      StatusMessage: 'success',
+    });
+    expect(fake.hookMessages).toEqual([
+      {
+        hook_id: RELEASE_HOOK,
+        msg_type: 'text',
+        body: expect.objectContaining({ content: { text: 'deploy finished' } }),
+        at: clock.now(),
+      },
+    ]);
+    // A numeric timestamp works too.
+    expect(
+      (await post(RELEASE_HOOK, { ...signed(text('n')), timestamp: Number(signed({}).timestamp) })).body.code,
+    ).toBe(0);
+    const bodies = [
+      {
+        msg_type: 'post',
+        content: { post: { zh_cn: { title: 'Deploy', content: [[{ tag: 'text', text: 'ok' }]] } } },
+      },
+      { msg_type: 'interactive', card: { elements: [{ tag: 'markdown', content: 'ok' }] } },
+      { msg_type: 'image', content: { image_key: 'img_ecffc3b9-8f14-400f-a014-05eca1a4310g' } },
+      { msg_type: 'share_chat', content: { share_chat_id: seedChatId('oncall') } },
+    ];
+    for (const body of bodies) expect((await post(UNSIGNED_HOOK, body)).body.code).toBe(0);
+    expect(fake.hookMessages.map((message) => message.msg_type)).toEqual([
+      'text',
+      'text',
+      'post',
+      'interactive',
+      'image',
+      'share_chat',
+    ]);
+    // A card goes in `card`, not in `content`; unknown types and broken JSON are format errors.
+    const badBodies = [
+      { msg_type: 'interactive', content: { elements: [] } },
+      { msg_type: 'text', content: {} },
+      { msg_type: 'markdown', content: { text: 'x' } },
+      '{"msg_type":',
+    ];
+    for (const body of badBodies) {
+      const refused = await post(UNSIGNED_HOOK, body);
+      expect(refused.status).toBe(200);
+      expect(refused.body).toEqual({ code: 9499, msg: 'Bad Request', data: {} });
+    }
+    expect(fake.hookMessages).toHaveLength(6);
+  });
+
+  it('refuses a wrong sign, a timestamp more than an hour off, a missing sign and an unknown hook', async () => {
+    const { fake, post, signed, now } = hooks();
+    const signFail = {
+      code: 19021,
+      msg: 'sign match fail or timestamp is not within one hour from current time',
+      data: {},
+    };
+    const wrong = await post(RELEASE_HOOK, signed(text('x'), now(), 'another-secret'));
+    expect(wrong.status).toBe(200);
+    expect(wrong.body).toEqual(signFail);
+    expect((await post(RELEASE_HOOK, signed(text('x'), now() - 3601))).body).toEqual(signFail);
+    expect((await post(RELEASE_HOOK, signed(text('x'), now() + 3601))).body).toEqual(signFail);
+    expect((await post(RELEASE_HOOK, text('unsigned'))).body).toEqual(signFail);
+    expect((await post(RELEASE_HOOK, signed(text('within the hour'), now() - 3599))).body.code).toBe(0);
+    const unknown = await post('no-such-hook', text('x'));
+    expect(unknown.status).toBe(200);
+    expect(unknown.body).toEqual({
+      code: 19001,
+      msg: 'param invalid: incoming webhook access token invalid',
+      data: {},
+    });
+    expect(fake.hookMessages).toHaveLength(1);
+  });
+
+  it('needs one of the keywords in the text (a link does not count)', async () => {
+    const { fake, post } = hooks();
+    fake.addHook({ hook_id: 'keyword-hook', keywords: ['发布', 'deploy'] });
+    const missing = await post('keyword-hook', text('hello'));
+    expect(missing.body).toEqual({ code: 19024, msg: 'Key Words Not Found', data: {} });
+    const linkOnly = {
+      msg_type: 'post',
+      content: {
+        post: {
+          zh_cn: {
+            title: 'News',
+            content: [[{ tag: 'a', text: 'open', href: 'https://example.com/deploy' }]],
+          },
+        },
+      },
+    };
+    expect((await post('keyword-hook', linkOnly)).body.code).toBe(19024);
+    expect((await post('keyword-hook', text('v2 发布完成'))).body.code).toBe(0);
+    expect(
+      (
+        await post('keyword-hook', {
+          msg_type: 'interactive',
+          card: { elements: [{ tag: 'markdown', content: 'deploy ok' }] },
+        })
+      ).body.code,
+    ).toBe(0);
+  });
+
+  it('refuses a body over 20 KB with 9499', async () => {
+    const { fake, post } = hooks();
+    const big = text('x'.repeat(20 * 1024));
+    const refused = await post(UNSIGNED_HOOK, big);
+    expect(refused.status).toBe(200);
+    expect(refused.body).toEqual({ code: 9499, msg: 'Bad Request', data: {} });
+    expect((await post(UNSIGNED_HOOK, text('x'.repeat(19 * 1024)))).body.code).toBe(0);
+    expect(fake.hookMessages).toHaveLength(1);
+  });
+
+  it('limits a bot to 5 messages a second and 100 a minute with 11232 in an HTTP 200 answer', async () => {
+    const { post, clock, fake } = hooks();
+    for (let i = 0; i < 5; i++) expect((await post(UNSIGNED_HOOK, text(`m${i}`))).body.code).toBe(0);
+    const sixth = await post(UNSIGNED_HOOK, text('m5'));
+    expect(sixth.status).toBe(200);
+    expect(sixth.body.code).toBe(11232);
+    expect(sixth.body.msg).toMatch(/^frequency limited psm\[/);
+    // Another bot has its own budget.
+    fake.addHook({ hook_id: 'second-hook' });
+    expect((await post('second-hook', text('other'))).body.code).toBe(0);
+    for (let second = 1; second < 20; second++) {
+      clock.advance(1000);
+      for (let i = 0; i < 5; i++)
+        expect((await post(UNSIGNED_HOOK, text(`s${second}-${i}`))).body.code).toBe(0);
+    }
+    clock.advance(1000);
+    expect((await post(UNSIGNED_HOOK, text('101st'))).body.code).toBe(11232);
+    clock.advance(40_000);
+    expect((await post(UNSIGNED_HOOK, text('a minute later'))).body.code).toBe(0);
+    expect(fake.hookMessages.filter((message) => message.hook_id === UNSIGNED_HOOK)).toHaveLength(101);
+  });
+
+  it('takes injected faults: a rate limit is 11232 here, a 5xx stays a 5xx', async () => {
+    const { post, fake } = hooks();
+    fake.faults.failNext('rate_limit', 'server_error');
+    const limited = await post(UNSIGNED_HOOK, text('x'));
+    expect(limited.status).toBe(200);
+    expect(limited.body.code).toBe(11232);
+    expect((await post(UNSIGNED_HOOK, text('x'))).status).toBe(500);
+    expect((await post(UNSIGNED_HOOK, text('x'))).body.code).toBe(0);
+    expect(fake.hookMessages).toHaveLength(1);
+  });
+});
+
+describe('Feishu fake: answer_lost', () => {
+  it('sends the message, then never answers; the retry with the same uuid finds it', async () => {
+    const { fake, raw, getToken } = setup();
+    const token = await getToken();
+    const body = {
+      receive_id: seedChatId('deploys'),
+      msg_type: 'text',
+      content: JSON.stringify({ text: 'deploy finished' }),
+      uuid: 'lost-1',
+    };
+    fake.faults.failNext('answer_lost');
+    const lost = fake.fetch(`${BASE}/open-apis/im/v1/messages?receive_id_type=chat_id`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(50),
+    });
+    await expect(lost).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(fake.faults.served.answer_lost).toBe(1);
+    expect(fake.messages).toHaveLength(1);
+    const retry = await sender(raw, token)('chat_id', body);
+    expect(retry.body.data.message_id).toBe(fake.messages[0]!.message_id);
+    expect(fake.messages).toHaveLength(1);
+  });
+
+  it('applies to custom bot webhooks too', async () => {
+    const { fake } = setup();
+    fake.faults.failNext('answer_lost');
+    const lost = fake.fetch(`${BASE}/open-apis/bot/v2/hook/signoff-oncall-hook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ msg_type: 'text', content: { text: 'x' } }),
+      signal: AbortSignal.timeout(50),
+    });
+    await expect(lost).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(fake.hookMessages).toHaveLength(1);
   });
 });

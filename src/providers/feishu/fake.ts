@@ -12,12 +12,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { type FakeClock, FaultInjector, fakeClock, hang } from '../fake-kit.js';
 import type { Fetch } from '../http.js';
+import { constantTimeEqual } from '../shared/msg-crypt.js';
 import type { CallbackRequest } from '../types.js';
 import { feishuApprovalCodes, feishuApprovalLink } from './approvals.js';
 import { feishuTokenPath } from './client.js';
 import { feishuCodes } from './codes.js';
-import { encryptFeishuEvent, feishuSignature } from './crypto.js';
-import { type FeishuSeed, feishuSeed, type SeedUser } from './seed.js';
+import { encryptFeishuEvent, feishuBotSign, feishuSignature } from './crypto.js';
+import { type FeishuSeed, feishuSeed, type SeedHook, type SeedUser } from './seed.js';
 
 /** The API scopes each route accepts ("one of the following scopes is required"). */
 export const feishuScopes = {
@@ -39,6 +40,8 @@ export const feishuScopes = {
   approvalWrite: ['approval:approval'],
   chatRead: ['im:chat:readonly', 'im:chat'],
   messageSend: ['im:message:send_as_bot', 'im:message', 'im:message:send'],
+  /** PATCH /im/v1/messages/:message_id (updating a card), in the order of its doc page. */
+  messageUpdate: ['im:message', 'im:message:send_as_bot', 'im:message:update'],
 } as const;
 
 /** Every scope Signoff asks the operator to enable (the fake grants these unless told otherwise). */
@@ -156,9 +159,24 @@ export interface FakeMessage {
   receive_id: string;
   chat_id: string;
   msg_type: string;
+  /** The current content (a card's latest version once it was updated). */
   content: string;
   uuid?: string;
   create_time: string;
+  /** Set once the message was updated (PATCH). */
+  update_time?: string;
+  /** Earlier contents, oldest first: one entry per accepted update. */
+  updates: string[];
+}
+
+/** A message a custom bot accepted on its webhook. */
+export interface FakeHookMessage {
+  hook_id: string;
+  msg_type: string;
+  /** The request body as sent (timestamp and sign included). */
+  body: Record<string, unknown>;
+  /** Fake-clock milliseconds. */
+  at: number;
 }
 
 export type ApprovalDecision = 'APPROVED' | 'REJECTED';
@@ -173,11 +191,18 @@ export interface FeishuFake {
   definitions: Map<string, FakeDefinition>;
   instances: Map<string, FakeInstance>;
   messages: FakeMessage[];
+  /** Messages custom bots accepted on their webhooks, in order. */
+  hookMessages: FakeHookMessage[];
   /** Every request the fake answered, in order (tests count token requests with it). */
   requests: Array<{ method: string; path: string }>;
-  /** How a `rate_limit` fault is answered: 99991400 with HTTP 400, or HTTP 429. Both carry x-ogw-ratelimit-*. */
+  /**
+   * How a `rate_limit` fault or the per-app send limit (50/s, 1000/min) is answered: 99991400 with HTTP
+   * 400, or HTTP 429. Both carry x-ogw-ratelimit-*.
+   */
   rateLimitStyle: 'code' | 'http';
   addApp(app: FakeFeishuAppInput): void;
+  /** Adds a custom bot (自定义机器人) to a group; its webhook is `/open-apis/bot/v2/hook/<hook_id>`. */
+  addHook(hook: SeedHook): void;
   /** Changes the scopes enabled for an app (the console's 权限管理); takes effect at once. */
   setScopes(appId: string, scopes: string[]): void;
   setContactScope(appId: string, scope: { department_ids: string[]; user_ids: string[] }): void;
@@ -332,21 +357,86 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
     );
   }
 
-  async function applyFault(c: Context, tokenEndpoint: boolean): Promise<Response | undefined> {
+  /** A frequency limit as the Open Platform answers it: 99991400 (HTTP 400, or 429) with x-ogw-ratelimit-*. */
+  function rateLimitAnswer(c: Context, limit: number, resetSeconds: number): Response {
+    const headers = { 'x-ogw-ratelimit-limit': String(limit), 'x-ogw-ratelimit-reset': String(resetSeconds) };
+    if (fake.rateLimitStyle === 'http') {
+      return c.json({ code: feishuCodes.rateLimited, msg: 'too many request' }, 429, headers);
+    }
+    return c.json({ code: feishuCodes.rateLimited, msg: 'request trigger frequency limit' }, 400, headers);
+  }
+
+  /**
+   * The injected fault for this call: the answer to give instead of the real one, `'lost'` when the call
+   * is to be processed in full and its answer then withheld (`answer_lost`), or undefined.
+   */
+  async function applyFault(
+    c: Context,
+    route: 'api' | 'token' | 'hook',
+  ): Promise<Response | 'lost' | undefined> {
     const fault = faults.take();
     if (!fault) return undefined;
     if (fault === 'revoke_token') {
       tokens.clear();
       return undefined;
     }
+    if (fault === 'answer_lost') return 'lost';
     if (fault === 'timeout') return hang(c.req.raw.signal);
     if (fault === 'server_error') return c.json({ code: 1500, msg: 'internal error' }, 500);
-    const headers = { 'x-ogw-ratelimit-limit': tokenEndpoint ? '1000' : '50', 'x-ogw-ratelimit-reset': '1' };
-    if (fake.rateLimitStyle === 'http') {
-      return c.json({ code: feishuCodes.rateLimited, msg: 'too many request' }, 429, headers);
-    }
-    return c.json({ code: feishuCodes.rateLimited, msg: 'request trigger frequency limit' }, 400, headers);
+    // A custom bot is limited with 11232 in an HTTP 200 envelope, not with the Open Platform's 99991400.
+    if (route === 'hook') return hookRateLimited(c);
+    return rateLimitAnswer(c, route === 'token' ? 1000 : 50, 1);
   }
+
+  /** `answer_lost`: the work is done, but the client never hears back (until it gives up). */
+  function deliverOrLose(
+    c: Context,
+    faulted: 'lost' | undefined,
+    response: Response,
+  ): Response | Promise<Response> {
+    return faulted === 'lost' ? hang(c.req.raw.signal) : response;
+  }
+
+  // ---- frequency limits: sliding windows on the fake clock; only accepted calls count ------------------
+
+  interface Limit {
+    limit: number;
+    windowMs: number;
+  }
+  /** im/v1 send (and card update) per app: 50/s and 1000/min → 99991400. */
+  const appMessageLimits: Limit[] = [
+    { limit: 50, windowMs: 1000 },
+    { limit: 1000, windowMs: 60_000 },
+  ];
+  /** To one user, or into one group (shared by every bot in it): 5/s → 230020. Also per card update. */
+  const perTargetLimits: Limit[] = [{ limit: 5, windowMs: 1000 }];
+  /** A custom bot: 5/s and 100/min → 11232. */
+  const hookLimits: Limit[] = [
+    { limit: 5, windowMs: 1000 },
+    { limit: 100, windowMs: 60_000 },
+  ];
+  const acceptedAt = new Map<string, number[]>();
+
+  /** The first limit `key` has reached at `now`, with the seconds until a slot frees; undefined if none. */
+  function overLimit(key: string, limits: readonly Limit[], now: number) {
+    const longest = Math.max(...limits.map((rule) => rule.windowMs));
+    const times = (acceptedAt.get(key) ?? []).filter((at) => at > now - longest);
+    acceptedAt.set(key, times);
+    for (const rule of limits) {
+      const inWindow = times.filter((at) => at > now - rule.windowMs);
+      if (inWindow.length < rule.limit) continue;
+      const freesAt = inWindow[inWindow.length - rule.limit]! + rule.windowMs;
+      return { limit: rule.limit, resetSeconds: Math.max(1, Math.ceil((freesAt - now) / 1000)) };
+    }
+    return undefined;
+  }
+
+  function countAccepted(now: number, ...keys: string[]): void {
+    for (const key of keys) acceptedAt.set(key, [...(acceptedAt.get(key) ?? []), now]);
+  }
+
+  const frequencyLimit = () =>
+    new FakeError(400, feishuCodes.imFrequencyLimit, 'This operation triggers the frequency limit.');
 
   function authenticate(c: Context): AppState {
     const authorization = c.req.header('authorization') ?? '';
@@ -432,16 +522,18 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
   ) {
     return async (c: Context) => {
       requests.push({ method: c.req.method, path: new URL(c.req.url).pathname });
-      const faulted = await applyFault(c, false);
-      if (faulted) return faulted;
+      const faulted = await applyFault(c, 'api');
+      if (faulted instanceof Response) return faulted;
+      let response: Response;
       try {
         const state = authenticate(c);
         requireScope(state, scopes);
-        return await handler(c, state);
+        response = await handler(c, state);
       } catch (error) {
-        if (error instanceof FakeError) return failure(c, error);
-        throw error;
+        if (!(error instanceof FakeError)) throw error;
+        response = failure(c, error);
       }
+      return deliverOrLose(c, faulted, response);
     };
   }
 
@@ -449,8 +541,12 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
 
   app.post(feishuTokenPath, async (c) => {
     requests.push({ method: 'POST', path: feishuTokenPath });
-    const faulted = await applyFault(c, true);
-    if (faulted) return faulted;
+    const faulted = await applyFault(c, 'token');
+    if (faulted instanceof Response) return faulted;
+    return deliverOrLose(c, faulted, await issueToken(c));
+  });
+
+  async function issueToken(c: Context): Promise<Response> {
     try {
       const body = await jsonBody(c, ['app_id', 'app_secret']);
       const state = typeof body.app_id === 'string' ? apps.get(body.app_id) : undefined;
@@ -480,7 +576,7 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
       if (error instanceof FakeError) return failure(c, error);
       throw error;
     }
-  });
+  }
 
   // ---- contact v3 ----------------------------------------------------------------------------------
 
@@ -730,12 +826,15 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
         if (earlier) return reply(c, messageView(earlier));
       }
       let chatId: string;
+      /** Whose 5/s this send counts against: the group's (shared by all its bots), or the user's. */
+      let target: string;
       if (receiveIdType === 'chat_id') {
         const chat = seed.chats.find((item) => item.chat_id === body.receive_id);
         if (!chat) throw new FakeError(400, feishuCodes.imBadReceiveId, 'Invalid receive_id.');
         if (!chat.bot_member)
           throw new FakeError(400, feishuCodes.imBotNotInChat, 'Bot/User can NOT be out of the chat.');
         chatId = chat.chat_id;
+        target = `send:chat:${chat.chat_id}`;
       } else {
         const field = { open_id: 'open_id', user_id: 'user_id', union_id: 'union_id', email: 'email' }[
           receiveIdType
@@ -749,7 +848,13 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
             'Bot has NO availability to this user.',
           );
         chatId = `oc_${hex(16)}`;
+        target = `send:user:${state.app_id}:${user.open_id}`;
       }
+      const appKey = `send:app:${state.app_id}`;
+      const appOver = overLimit(appKey, appMessageLimits, now);
+      if (appOver) return rateLimitAnswer(c, appOver.limit, appOver.resetSeconds);
+      if (overLimit(target, perTargetLimits, now)) throw frequencyLimit();
+      countAccepted(now, appKey, target);
       const message: FakeMessage = {
         message_id: `om_${hex(16)}`,
         app_id: state.app_id,
@@ -760,6 +865,7 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
         content: body.content,
         ...(body.uuid ? { uuid: body.uuid as string } : {}),
         create_time: String(now),
+        updates: [],
       };
       messages.push(message);
       return reply(c, messageView(message));
@@ -771,14 +877,183 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
       message_id: message.message_id,
       msg_type: message.msg_type,
       create_time: message.create_time,
-      update_time: message.create_time,
+      update_time: message.update_time ?? message.create_time,
       deleted: false,
-      updated: false,
+      updated: message.updates.length > 0,
       chat_id: message.chat_id,
       sender: { id: message.app_id, id_type: 'app_id', sender_type: 'app', tenant_key: seed.tenant_key },
       body: { content: message.content },
     };
   }
+
+  // Update a card in place (消息卡片/更新应用发送的消息卡片). Only the app's own interactive messages.
+  app.patch(
+    '/open-apis/im/v1/messages/:message_id',
+    api(feishuScopes.messageUpdate, async (c, state) => {
+      const body = await jsonBody(c, ['content']);
+      if (typeof body.content !== 'string' || body.content === '') throw fieldError('content', 'required');
+      const message = messages.find((item) => item.message_id === c.req.param('message_id'));
+      // unverified: the doc lists no code for an unknown message_id; 99992354 is what third parties report
+      // for message_id path parameters that do not exist.
+      if (!message)
+        throw new FakeError(
+          400,
+          feishuCodes.invalidId,
+          'The request you send is not a valid {open_message_id} or not exists',
+        );
+      // unverified: 230012 is documented for other message APIs (read users, urgent), not for this one.
+      if (message.app_id !== state.app_id)
+        throw new FakeError(400, feishuCodes.imNotMessageSender, 'Bot is NOT the sender of the message.');
+      // Observed (go-lark/lark#48): a message that is not a card is refused with 230001 and this ext.
+      if (message.msg_type !== 'interactive')
+        throw new FakeError(
+          400,
+          feishuCodes.imBadParam,
+          'Your request contains an invalid request parameter, ext=This message is NOT a card',
+        );
+      const now = clock.now();
+      if (now - Number(message.create_time) > 14 * 86_400_000)
+        throw new FakeError(
+          400,
+          feishuCodes.imUpdateExpired,
+          'Message has expired when updating message, ext=Message can only be updated within fourteen days.',
+        );
+      try {
+        JSON.parse(body.content);
+      } catch {
+        // unverified: the code for card content that is not JSON (send answers 230001 too).
+        throw new FakeError(400, feishuCodes.imBadParam, 'invalid message content: not JSON');
+      }
+      if (Buffer.byteLength(body.content) > 30 * 1024)
+        throw new FakeError(400, feishuCodes.imContentTooLong, 'The message is too long.');
+      const appKey = `update:app:${state.app_id}`;
+      const appOver = overLimit(appKey, appMessageLimits, now);
+      if (appOver) return rateLimitAnswer(c, appOver.limit, appOver.resetSeconds);
+      // One message takes at most 5 updates a second.
+      const target = `update:message:${message.message_id}`;
+      if (overLimit(target, perTargetLimits, now)) throw frequencyLimit();
+      countAccepted(now, appKey, target);
+      message.updates.push(message.content);
+      message.content = body.content;
+      message.update_time = String(now);
+      return reply(c, {});
+    }),
+  );
+
+  // ---- custom bot webhooks (自定义机器人, platforms.md §3.9) ------------------------------------------
+  //
+  // No token and no scope: the hook id in the path is the credential. Every answer is HTTP 200 with a
+  // `code`; only success carries the legacy StatusCode/StatusMessage pair.
+
+  const hooks = new Map<string, SeedHook>();
+  const hookMessages: FakeHookMessage[] = [];
+
+  function addHook(hook: SeedHook): void {
+    hooks.set(hook.hook_id, { ...hook, ...(hook.keywords ? { keywords: [...hook.keywords] } : {}) });
+  }
+  for (const hook of seed.hooks) addHook(hook);
+
+  const hookRefusal = (c: Context, code: number, msg: string) => c.json({ code, msg, data: {} });
+  // The code is documented; the msg is as observed by third parties.
+  const hookRateLimited = (c: Context) =>
+    hookRefusal(
+      c,
+      feishuCodes.hookRateLimited,
+      'frequency limited psm[lark.oapi.app_platform_runtime]appID[1500]',
+    );
+
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
+  const filled = (value: unknown) => typeof value === 'string' && value !== '';
+
+  /** Whether the body has the shape its msg_type needs (a card travels in `card`, not in `content`). */
+  function hookBodyValid(body: Record<string, unknown>): boolean {
+    const content = body.content;
+    switch (body.msg_type) {
+      case 'text':
+        return isObject(content) && filled(content.text);
+      case 'post':
+        return (
+          isObject(content) &&
+          isObject(content.post) &&
+          Object.values(content.post).some((locale) => isObject(locale) && Array.isArray(locale.content))
+        );
+      case 'image':
+        return isObject(content) && filled(content.image_key);
+      case 'share_chat':
+        return isObject(content) && filled(content.share_chat_id);
+      case 'interactive':
+        return isObject(body.card);
+      default:
+        return false;
+    }
+  }
+
+  /** The text values keywords are matched against (`text`, `title`, a card's `content`; never `href`). */
+  function hookTexts(value: unknown, key = ''): string[] {
+    if (typeof value === 'string') return ['text', 'title', 'content'].includes(key) ? [value] : [];
+    if (Array.isArray(value)) return value.flatMap((item) => hookTexts(item));
+    if (isObject(value)) return Object.entries(value).flatMap(([name, item]) => hookTexts(item, name));
+    return [];
+  }
+
+  async function hookAnswer(c: Context): Promise<Response> {
+    const hook = hooks.get(c.req.param('hook_id') ?? '');
+    // unverified: the answer for an unknown or deleted hook is observed (many third-party reports), not
+    // documented. It comes first, whatever the body.
+    if (!hook)
+      return hookRefusal(
+        c,
+        feishuCodes.hookTokenInvalid,
+        'param invalid: incoming webhook access token invalid',
+      );
+    const text = await c.req.text();
+    if (Buffer.byteLength(text) > 20 * 1024) return hookRefusal(c, feishuCodes.hookBadRequest, 'Bad Request');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return hookRefusal(c, feishuCodes.hookBadRequest, 'Bad Request');
+    }
+    if (!isObject(body)) return hookRefusal(c, feishuCodes.hookBadRequest, 'Bad Request');
+    const now = clock.now();
+    if (hook.secret) {
+      const timestamp = typeof body.timestamp === 'number' ? String(body.timestamp) : body.timestamp;
+      const fresh =
+        typeof timestamp === 'string' &&
+        /^\d+$/.test(timestamp) &&
+        Math.abs(now / 1000 - Number(timestamp)) <= 3600;
+      if (
+        !fresh ||
+        typeof body.sign !== 'string' ||
+        !constantTimeEqual(feishuBotSign(hook.secret, timestamp), body.sign)
+      ) {
+        return hookRefusal(
+          c,
+          feishuCodes.hookSignInvalid,
+          'sign match fail or timestamp is not within one hour from current time',
+        );
+      }
+    }
+    if (!hookBodyValid(body)) return hookRefusal(c, feishuCodes.hookBadRequest, 'Bad Request');
+    if (hook.keywords?.length) {
+      const texts = hookTexts({ content: body.content, card: body.card });
+      if (!hook.keywords.some((word) => texts.some((value) => value.includes(word))))
+        return hookRefusal(c, feishuCodes.hookKeywordMissing, 'Key Words Not Found');
+    }
+    const key = `hook:${hook.hook_id}`;
+    if (overLimit(key, hookLimits, now)) return hookRateLimited(c);
+    countAccepted(now, key);
+    hookMessages.push({ hook_id: hook.hook_id, msg_type: body.msg_type as string, body, at: now });
+    return c.json({ code: 0, msg: 'success', data: {}, StatusCode: 0, StatusMessage: 'success' });
+  }
+
+  app.post('/open-apis/bot/v2/hook/:hook_id', async (c) => {
+    requests.push({ method: 'POST', path: new URL(c.req.url).pathname });
+    const faulted = await applyFault(c, 'hook');
+    if (faulted instanceof Response) return faulted;
+    return deliverOrLose(c, faulted, await hookAnswer(c));
+  });
 
   // ---- approval v4 ---------------------------------------------------------------------------------
   //
@@ -1523,9 +1798,11 @@ export function createFeishuFake(options: FeishuFakeOptions = {}): FeishuFake {
     definitions,
     instances,
     messages,
+    hookMessages,
     requests,
     rateLimitStyle: 'code',
     addApp,
+    addHook,
     setScopes: (appId, scopes) => {
       appOf(appId).scopes = [...scopes];
     },

@@ -40,6 +40,17 @@ export interface SeedUserGroup {
   member_open_ids: string[];
 }
 
+/** A custom bot (自定义机器人) added to a group: its webhook is `/open-apis/bot/v2/hook/<hook_id>`. */
+export interface SeedHook {
+  hook_id: string;
+  /** The 签名校验 secret; a hook without one takes unsigned requests. */
+  secret?: string;
+  /** 自定义关键词: a message must contain one of them (in its text, not in links). */
+  keywords?: string[];
+  /** The group the bot posts into. */
+  chat_id?: string;
+}
+
 export interface FeishuSeed {
   tenant_key: string;
   tenant_name: string;
@@ -47,6 +58,7 @@ export interface FeishuSeed {
   users: SeedUser[];
   chats: SeedChat[];
   user_groups: SeedUserGroup[];
+  hooks: SeedHook[];
 }
 
 export interface SeedOptions {
@@ -174,6 +186,16 @@ export function feishuSeed(options: SeedOptions = {}): FeishuSeed {
     },
   ];
 
+  // Custom bots in the deploys and on-call groups: one signed (签名校验), one without any security setting.
+  const hooks: SeedHook[] = [
+    {
+      hook_id: 'signoff-release-hook',
+      secret: 'signoff-release-hook-secret-not-real',
+      chat_id: seedChatId('deploys'),
+    },
+    { hook_id: 'signoff-oncall-hook', chat_id: seedChatId('oncall') },
+  ];
+
   return {
     tenant_key: hex('tenant:acme', 16),
     tenant_name: 'Acme 示例科技',
@@ -181,5 +203,6 @@ export function feishuSeed(options: SeedOptions = {}): FeishuSeed {
     users,
     chats,
     user_groups,
+    hooks,
   };
 }

@@ -1079,9 +1079,17 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
     return body as Record<string, unknown>;
   };
 
+  // `answer_lost`: the route does its work in full, then the answer is withheld until the client gives up.
+  const lostAnswers = new WeakSet<Request>();
+  app.use('*', async (c, next) => {
+    await next();
+    return lostAnswers.has(c.req.raw) ? hang(c.req.raw.signal) : undefined;
+  });
+
   app.get('/cgi-bin/gettoken', async (c) => {
     stats.tokenRequests++;
     const fault = faults.take();
+    if (fault === 'answer_lost') lostAnswers.add(c.req.raw);
     if (fault === 'timeout') return hang(c.req.raw.signal);
     if (fault === 'server_error') return refusal(c, -1, 'system busy');
     if (fault === 'rate_limit') return refusal(c, 45009, 'api freq out of limit');
@@ -1122,6 +1130,7 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
 
   app.post('/cgi-bin/webhook/send', async (c) => {
     const fault = faults.take();
+    if (fault === 'answer_lost') lostAnswers.add(c.req.raw);
     if (fault === 'timeout') return hang(c.req.raw.signal);
     if (fault === 'server_error') return refusal(c, -1, 'system busy');
     if (fault === 'rate_limit') return refusal(c, 45009, 'api freq out of limit');
@@ -1161,6 +1170,7 @@ export function createWeComFake(options: WeComFakeOptions = {}): WeComFake {
     if (!endpoint) return refusal(c, 404, `unknown path /cgi-bin/${api.slice(0, 80)}`);
     stats.calls[api] = (stats.calls[api] ?? 0) + 1;
     const fault = faults.take();
+    if (fault === 'answer_lost') lostAnswers.add(c.req.raw);
     if (fault === 'timeout') return hang(c.req.raw.signal);
     if (fault === 'server_error') return refusal(c, -1, 'system busy');
     if (fault === 'rate_limit') return refusal(c, 45009, 'api freq out of limit');
