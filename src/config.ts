@@ -2,6 +2,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { type MailSettings, mailSettingsFromEnv } from './notifications/channels/mail.js';
+import type { Language } from './notifications/message.js';
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -15,6 +17,9 @@ const schema = z.object({
   SIGNOFF_PUBLIC_URL: z.url().optional(),
   SIGNOFF_SECRET_KEY: z.string().optional(),
   SIGNOFF_SANDBOX: z.enum(['true', 'false', '1', '0']).default('true'),
+  SIGNOFF_LANGUAGE: z.enum(['en', 'zh-CN']).default('en'),
+  SIGNOFF_SMTP_URL: z.string().optional(),
+  SIGNOFF_MAIL_FROM: z.string().optional(),
   SIGNOFF_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -33,6 +38,10 @@ export interface Config {
   sandbox: boolean;
   /** `SIGNOFF_SECRET_<NAME>` variables, readable in templates as `secrets.<name>`. */
   secrets: Record<string, string>;
+  /** Default language of notification texts. */
+  language: Language;
+  /** SMTP for `mail` notifications (SIGNOFF_SMTP_URL, SIGNOFF_MAIL_FROM); undefined when not set. */
+  mail: MailSettings | undefined;
 }
 
 export function readConfig(env: Record<string, string | undefined>): Config {
@@ -54,6 +63,8 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     logLevel: value.SIGNOFF_LOG_LEVEL,
     secretKey: value.SIGNOFF_SECRET_KEY,
     sandbox: value.SIGNOFF_SANDBOX === 'true' || value.SIGNOFF_SANDBOX === '1',
+    language: value.SIGNOFF_LANGUAGE,
+    mail: mailSettingsFromEnv(env),
     secrets: Object.fromEntries(
       Object.entries(env)
         .filter(

@@ -14,6 +14,8 @@ import { eventConnectors } from './engine/event-connectors.js';
 import { LiveConnections } from './engine/live-connections.js';
 import { type Queue, startQueue } from './engine/queue.js';
 import type { Logger } from './log.js';
+import { channelSenders } from './notifications/channels/index.js';
+import { createMailer } from './notifications/channels/mail.js';
 import { ImClients } from './providers/clients.js';
 import type { Fetch } from './providers/http.js';
 import { localFetch } from './sandbox/local-fetch.js';
@@ -110,6 +112,9 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       // The engine is made just below; events only flow once `start()` has run.
       onEvent: (appId, event): Promise<void> => engine.vendorEvent(appId, event),
     });
+    const imApps = approvalApps({ db, configs: imAppConfigs, clients: imClients });
+    const mailer = config.mail ? createMailer(config.mail) : undefined;
+    if (mailer) cleanup.push(async () => mailer.close());
     const engine: Engine = new Engine({
       db,
       queue,
@@ -120,7 +125,12 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       exclusive: db.kind === 'pglite',
       secrets: config.secrets,
       fetch: outbound,
-      approvalApps: approvalApps({ db, configs: imAppConfigs, clients: imClients }),
+      approvalApps: imApps,
+      notifications: {
+        secretBox,
+        senders: channelSenders({ fetch: outbound, apps: imApps, mailer, now: Date.now }),
+        language: config.language,
+      },
       liveEvents: (appId): boolean => liveConnections.isLive(appId),
       ...(options.approvalPolls ? { approvalPolls: options.approvalPolls } : {}),
     });

@@ -4,6 +4,7 @@
 // covered on every database by their own suites.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -329,6 +330,50 @@ stages:
     expect(runs.stdout).toMatch(
       new RegExp(`^${runId}\\s+failing #1\\s+✗ failed\\s+.+ago\\s+\\S+\\s+admin$`, 'm'),
     );
+  });
+
+  it('shows a run\'s delivery log: where each message went, delivered or why not', async () => {
+    const receiver = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(req.url?.startsWith('/gone') ? 410 : 200).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const port = (receiver.address() as { port: number }).port;
+    try {
+      const workflow = file(
+        'told.yaml',
+        `
+name: told
+stages:
+  - name: s
+    jobs:
+      - { name: j, type: shell, spec: { script: "true" } }
+notify:
+  - { on: [passed], channel: webhook, url: "http://127.0.0.1:${port}/ok" }
+  - { on: [passed], channel: webhook, url: "http://127.0.0.1:${port}/gone?key=sekrit" }
+`,
+      );
+      expect((await run(['apply', '-f', workflow])).code).toBe(0);
+      const started = await run(['run', 'told', '--watch']);
+      const runId = await runIdOf(started.stdout);
+      await waitFor(async () => {
+        const { body } = await stack.call('GET', `/api/runs/${runId}/notifications`);
+        return body.notifications.every((row: { status: string }) => ['delivered', 'failed'].includes(row.status))
+          ? body
+          : undefined;
+      }, 'both messages to settle');
+      const result = await run(['notifications', String(runId)]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^ID\s+JOB\s+EVENT\s+CHANNEL\s+TARGET\s+STATUS\s+TRIES\s+WHEN \/ WHY$/m);
+      expect(result.stdout).toMatch(/passed\s+webhook\s+http:\/\/127\.0\.0\.1:\d+\/ok\s+✓ delivered\s+1\s+(just now|.*ago)/);
+      expect(result.stdout).toMatch(/passed\s+webhook\s+http:\/\/127\.0\.0\.1:\d+\/gone\?…\s+✗ failed\s+1\s+.*HTTP 410/);
+      expect(result.stdout).not.toContain('sekrit');
+      const failedOnly = await run(['notifications', '--status', 'failed']);
+      expect(failedOnly.stdout).toContain('/gone?…');
+      expect(failedOnly.stdout).not.toContain('/ok ');
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it('exits 3 when an approver rejects the watched run', async () => {

@@ -51,6 +51,8 @@ export async function startStack(
     sandbox?: boolean;
     /** Reconcile poll intervals of vendor approvals (startSignoff's `approvalPolls`). */
     approvalPolls?: { first: number; max: number };
+    /** Settings over the test defaults (e.g. `mail`, `language`). */
+    config?: Partial<Config>;
   } = {},
 ): Promise<TestStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'signoff-test-'));
@@ -78,6 +80,7 @@ export async function startStack(
     logLevel: 'debug',
     secrets: { hook_key: 'the-hook-signing-secret' },
     sandbox: options.sandbox ?? false,
+    ...options.config,
   };
   const start = (port: number, approvalPolls = options.approvalPolls) =>
     startSignoff({

@@ -183,12 +183,14 @@ async function sendAgain(stack: TestStack, delivered: Delivered): Promise<number
   return response.status;
 }
 
-interface Served {
+export interface Served {
   url: string;
   close(): Promise<void>;
 }
 
-async function serveFetch(handler: (request: Request) => Response | Promise<Response>): Promise<Served> {
+export async function serveFetch(
+  handler: (request: Request) => Response | Promise<Response>,
+): Promise<Served> {
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const instance = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, () => resolve(instance));
     instance.once('error', reject);
@@ -204,7 +206,7 @@ async function serveFetch(handler: (request: Request) => Response | Promise<Resp
   };
 }
 
-async function registerApp(stack: TestStack, body: Record<string, unknown>): Promise<any> {
+export async function registerApp(stack: TestStack, body: Record<string, unknown>): Promise<any> {
   const { status, body: app } = await api(stack, 'POST', '/api/im-apps', body);
   if (status !== 201) throw new Error(`registering ${String(body.name)}: ${status} ${JSON.stringify(app)}`);
   return app;

@@ -16,6 +16,7 @@ import { callbackRoutes } from './routes/callbacks.js';
 import { healthRoutes } from './routes/health.js';
 import { homeRoutes } from './routes/home.js';
 import { imAppRoutes } from './routes/im-apps.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { runRoutes } from './routes/runs.js';
 import { userRoutes } from './routes/users.js';
 import { workflowRoutes } from './routes/workflows.js';
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): Api {
   });
   workflowRoutes(app, deps);
   runRoutes(app, deps);
+  notificationRoutes(app, deps);
   approvalRoutes(app, deps);
   userRoutes(app, deps);
   imAppRoutes(app, deps);

@@ -77,6 +77,8 @@ const symbols: Record<string, [string, keyof Omit<Style, 'enabled' | 'bold'>]> =
   timeout: ['⌛', 'red'],
   cancelled: ['⊘', 'yellow'],
   skipped: ['↷', 'dim'],
+  delivered: ['✓', 'green'],
+  sending: ['▶', 'cyan'],
 };
 
 /** The symbol of a run, job or approval status, coloured. */

@@ -7,6 +7,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { ChannelSender } from '../notifications/channels/index.js';
+import type { Language } from '../notifications/message.js';
+import { Notifier } from '../notifications/notifier.js';
+import { Outbox, staleClaimMs } from '../notifications/outbox.js';
 import type { InstanceState } from '../providers/approvals.js';
 import type { Fetch } from '../providers/http.js';
 import type { ImEvent } from '../providers/types.js';
@@ -23,6 +27,14 @@ import {
 } from '../store/approvals.js';
 import type { Db, Queryable, Tx } from '../store/db.js';
 import { heartbeat, registerInstance, removeInstance, staleInstances } from '../store/instances.js';
+import { appendLogs } from '../store/job-logs.js';
+import {
+  type NotificationRecord,
+  notificationsOfJob,
+  overdueNotifications,
+  releaseAbandoned,
+} from '../store/notifications.js';
+import { pruneRateLog } from '../store/rate-log.js';
 import {
   findJob,
   findJobByName,
@@ -35,6 +47,7 @@ import {
   setRunStatus,
   transitionJob,
 } from '../store/runs.js';
+import type { SecretBox } from '../store/secret-box.js';
 import type { User } from '../store/users.js';
 import { saveVendorState } from '../store/vendor-approvals.js';
 import { getWorkflow } from '../store/workflows.js';
@@ -46,7 +59,6 @@ import {
   type Outcome,
   startNativeApproval,
 } from './native-approval.js';
-import { runNotification } from './notification-job.js';
 import { resolveParams } from './params.js';
 import { planRun } from './plan-run.js';
 import { type Queue, queues } from './queue.js';
@@ -86,6 +98,13 @@ export interface EngineOptions {
   pollClock?: () => number;
   /** Reconcile poll intervals: `first` (and always in `poll` mode), backing off to `max` while events arrive. */
   approvalPolls?: { first: number; max: number };
+  /** Notification jobs and `notify` rules; without this, notification jobs fail with a clear reason. */
+  notifications?: {
+    secretBox: SecretBox;
+    senders: Record<string, ChannelSender>;
+    /** Default language of messages (SIGNOFF_LANGUAGE). */
+    language?: Language;
+  };
 }
 
 export type Actor = Pick<User, 'id' | 'name' | 'is_admin'>;
@@ -107,6 +126,8 @@ export class Engine {
   private readonly staleAfterMs: number;
   private readonly heartbeatMs: number;
   private readonly exclusive: boolean;
+  /** Messages being sent by this process's fast path; `stop` lets them finish. */
+  private readonly sending = new Set<Promise<unknown>>();
   /** Shell jobs running in this process, so a cancel here stops them at once. */
   private readonly local = new Map<number, { cancel(): void; done: Promise<unknown> }>();
   private timer: NodeJS.Timeout | undefined;
@@ -114,6 +135,8 @@ export class Engine {
   private stopping = false;
   private readonly vendor: VendorApprovalDriver | undefined;
   private readonly pollCheckMs: number;
+  private readonly notifier: Notifier | undefined;
+  private readonly outbox: Outbox | undefined;
 
   constructor(options: EngineOptions) {
     this.db = options.db;
@@ -140,6 +163,25 @@ export class Engine {
           ...(options.approvalPolls ? { intervals: options.approvalPolls } : {}),
         })
       : undefined;
+    if (options.notifications) {
+      this.notifier = new Notifier({
+        queue: this.queue,
+        secretBox: options.notifications.secretBox,
+        publicUrl: this.publicUrl,
+        secrets: this.secrets,
+        language: options.notifications.language ?? 'en',
+      });
+      this.outbox = new Outbox({
+        db: this.db,
+        queue: this.queue,
+        log: this.log,
+        instanceId: this.instanceId,
+        secretBox: options.notifications.secretBox,
+        senders: options.notifications.senders,
+        onAttempt: (row, line) => this.notificationAttempt(row, line),
+        onFinal: (row) => this.notificationFinal(row),
+      });
+    }
   }
 
   /** Registers this instance, recovers what crashed instances left, and starts taking queued work. */
@@ -152,6 +194,9 @@ export class Engine {
       this.logged('withdrawing a vendor approval', approvalId, () => this.vendor?.revoke(approvalId)),
     );
     await this.queue.work(queues.approvalRemind, ({ approvalId }) => this.remindApproval(approvalId));
+    await this.queue.work(queues.sendNotification, async ({ notificationId }) => {
+      await this.outbox?.deliver(notificationId);
+    });
     this.timer = setInterval(() => {
       void this.tick().catch((error) => this.log.error({ err: error }, 'engine maintenance failed'));
     }, this.heartbeatMs);
@@ -208,6 +253,8 @@ export class Engine {
     const running = [...this.local.values()];
     for (const job of running) job.cancel();
     await Promise.allSettled(running.map((job) => job.done));
+    // A send in flight finishes (at most a request timeout); what it did not finish is sent after restart.
+    await Promise.allSettled([...this.sending]);
     await removeInstance(this.db, this.instanceId).catch(() => {});
   }
 
@@ -253,9 +300,11 @@ export class Engine {
       }
       await this.withdraw(tx, await cancelPendingApprovals(tx, ids));
       await setRunStatus(tx, runId, 'cancelled', reason, true);
+      await this.notify(tx, runId);
       return ids;
     });
     for (const jobId of cancelled) this.local.get(jobId)?.cancel();
+    this.kick([]);
     this.log.info({ run: runId, by: actor?.name }, 'run cancelled');
     return getRun(this.db, runId);
   }
@@ -368,13 +417,20 @@ export class Engine {
       return;
     }
     if (spec.type === 'notification') {
-      const result = await runNotification({ job, run, spec, context, logs, fetch: this.fetch });
       await logs.close();
-      if (result.retryInMs !== undefined) {
-        await this.requeue(job, result.reason ?? 'retrying', result.retryInMs);
+      if (!this.notifier) {
+        await this.finishJob(job, 'failed', 'notifications are not available in this server', {});
         return;
       }
-      await this.finishJob(job, result.status, result.reason, {});
+      const notifier = this.notifier;
+      // The messages are stored once (a repeat after a crash stores nothing new); the job ends when the
+      // outbox has delivered them, or given up on one.
+      await this.db.transaction(async (tx) => {
+        await lockRun(tx, run.id);
+        await notifier.sendForJob(tx, run, await jobsOfRun(tx, run.id), job, spec.spec);
+      });
+      this.kick([]);
+      await this.finishNotificationJob(job.id);
       return;
     }
     if (spec.type === 'approval' && spec.spec.type !== 'native') {
@@ -543,6 +599,7 @@ export class Engine {
       for (const id of plan.skip) await transitionJob(tx, id, ['pending'], 'skipped');
       if (plan.start.length === 0) {
         await setRunStatus(tx, runId, plan.status, plan.reason, isFinalRun(plan.status));
+        await this.notify(tx, runId);
         return execute;
       }
       for (const id of plan.start) {
@@ -565,13 +622,67 @@ export class Engine {
     }
   }
 
-  /** The fast path: start claimed-later work now instead of at the queue's next poll. */
+  /** The fast path: start claimed-later work (and send stored messages) now, not at the queue's next poll. */
   private kick(jobIds: number[]): void {
     for (const jobId of jobIds) {
       void this.executeJob(jobId).catch((error) =>
         this.log.error({ err: error, job: jobId }, 'job execution failed'),
       );
     }
+    for (const id of this.notifier?.drain() ?? []) this.sendNow(id);
+  }
+
+  private sendNow(notificationId: number): void {
+    if (!this.outbox || this.stopping) return;
+    const sending = this.outbox
+      .deliver(notificationId)
+      .catch((error) => this.log.error({ err: error, notification: notificationId }, 'notification failed'))
+      .finally(() => this.sending.delete(sending));
+    this.sending.add(sending);
+  }
+
+  // -------------------------------------------------------- notifications
+
+  /** Stores the messages the run's state now calls for (rules, approval cards). Caller holds the run lock. */
+  private async notify(tx: Tx, runId: number): Promise<void> {
+    if (!this.notifier) return;
+    const run = await getRun(tx, runId);
+    if (!this.notifier.listens(run.spec)) return;
+    await this.notifier.sync(tx, run, await jobsOfRun(tx, runId));
+  }
+
+  private notificationAttempt(row: NotificationRecord, line: string): void {
+    if (row.source !== 'job' || row.job_id === null) return;
+    const masked = Object.values(this.secrets).reduce(
+      (text, secret) => (secret ? text.replaceAll(secret, '***') : text),
+      `${line}\n`,
+    );
+    void appendLogs(this.db, row.job_id, [{ stream: 'system', text: masked }]).catch((error) =>
+      this.log.error({ err: error, job: row.job_id }, 'log write failed'),
+    );
+  }
+
+  private async notificationFinal(row: NotificationRecord): Promise<void> {
+    if (row.source === 'job' && row.job_id !== null) await this.finishNotificationJob(row.job_id);
+  }
+
+  /** A notification job passes when every message of it is delivered, and fails when one failed. */
+  private async finishNotificationJob(jobId: number): Promise<void> {
+    const rows = await notificationsOfJob(this.db, jobId);
+    if (rows.length === 0 || rows.some((row) => row.status === 'pending' || row.status === 'sending')) return;
+    const job = await findJob(this.db, jobId);
+    if (job?.status !== 'running') return;
+    const failed = rows.filter((row) => row.status === 'failed');
+    await this.db.query('update jobs set attempts = $2 where id = $1', [
+      jobId,
+      Math.max(...rows.map((row) => row.attempts)),
+    ]);
+    await this.finishJob(
+      job,
+      failed.length > 0 ? 'failed' : 'passed',
+      failed.length > 0 ? failed.map((row) => row.last_error).join('; ') : null,
+      {},
+    );
   }
 
   // ------------------------------------------------------------ recovery
@@ -611,6 +722,11 @@ export class Engine {
       this.kick(execute);
       this.log.warn({ job: job.id, run: job.run_id }, 'recovered a job cut off by a stopped server');
     }
+    if (this.outbox) {
+      // Messages a stopped instance was sending, and any whose queue job is long overdue: send them now.
+      const abandoned = await releaseAbandoned(this.db, dead, staleClaimMs);
+      for (const id of [...abandoned, ...(await overdueNotifications(this.db, 60_000))]) this.sendNow(id);
+    }
     if (dead.length > 0) {
       await this.db.query('delete from instances where id = any($1::text[])', [dead]);
     }
@@ -629,6 +745,7 @@ export class Engine {
   private async tick(): Promise<void> {
     await heartbeat(this.db, this.instanceId);
     await this.recover(false);
+    if (this.outbox) await pruneRateLog(this.db, Date.now());
   }
 
   // ------------------------------------------------------------- lookups

@@ -354,6 +354,43 @@ describe('parseWorkflow: templates', () => {
   });
 });
 
+describe('parseWorkflow: notify rules', () => {
+  const workflow = (notify: string) => `name: n
+stages:
+  - name: s
+    jobs:
+      - name: j
+        type: shell
+        spec: { script: "true" }
+notify:
+${notify}`;
+
+  it('takes rules for every channel', () => {
+    const result = parseWorkflow(
+      workflow(`  - { on: [passed, changed], channel: dingtalk_robot, url: "{{ secrets.robot }}", secret: "{{ secrets.robot_sec }}", mention: [{ mobile: "13800000002" }] }
+  - { on: [failed], channel: feishu_app, app: feishu, chat: oc_1, mention: [{ email: a@example.com }] }
+  - { on: [wait_for_approval], channel: wecom_app, app: wecom, to: [{ id: ZhangWei }], language: zh-CN }
+  - { on: [created], channel: mail, to: [ops@example.com], title: "{{ run.workflow }} started" }`),
+    );
+    expect(result.ok).toBe(true);
+  });
+
+  it('names the line and field of a wrong event, a missing recipient and a bad template', () => {
+    const problems = problemsOf(
+      workflow(`  - { on: [finished], channel: wecom_robot, url: https://example.com/hook }
+  - { on: [passed], channel: feishu_app, app: feishu }
+  - { on: [passed], channel: mail, to: [ops@example.com], content: "{{ params.nope }}" }`),
+    );
+    expect(problems.map((problem) => [problem.path, problem.line])).toEqual([
+      ['notify[0].on[0]', 9],
+      ['notify[1].chat', 10],
+      ['notify[2].content', 11],
+    ]);
+    expect(problems[1]!.message).toContain('needs `chat`');
+    expect(problems[2]!.message).toContain('`params.nope`');
+  });
+});
+
 describe('docs/workflow.md', () => {
   const docs = readFileSync(new URL('../../docs/workflow.md', import.meta.url), 'utf8');
   const firstBlock = (text: string, language: string) =>

@@ -10,6 +10,7 @@ export const queues = {
   approvalDeadline: 'approval-deadline',
   approvalRevoke: 'approval-revoke',
   approvalRemind: 'approval-remind',
+  sendNotification: 'notification-send',
 } as const;
 export type QueueName = (typeof queues)[keyof typeof queues];
 
@@ -18,6 +19,7 @@ export interface QueueMessages {
   'approval-deadline': { approvalId: number };
   'approval-revoke': { approvalId: number };
   'approval-remind': { approvalId: number };
+  'notification-send': { notificationId: number };
 }
 
 export interface SendOptions {

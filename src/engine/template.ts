@@ -26,7 +26,8 @@ const plain = createLiquid({ cache: 200 });
 // quoting context around each marker is known.
 const marker = (index: number) => `\u0000${index}\u0000`;
 
-export type Escaping = 'none' | 'shell';
+/** `shell`: quoted for where each value lands; a function: each value escaped by it (markdown, HTML). */
+export type Escaping = 'none' | 'shell' | ((value: string) => string);
 
 export async function render(
   source: string,
@@ -35,6 +36,13 @@ export async function render(
 ): Promise<string> {
   if (!source.includes('{')) return source;
   if (escaping === 'none') return plain.parseAndRender(source, context as unknown as Record<string, unknown>);
+  if (typeof escaping === 'function') {
+    // Only what `{{ … }}` prints is escaped: the author's own markup around it stays markup.
+    const escaped = createLiquid({
+      outputEscape: (value: unknown) => escaping(value === undefined || value === null ? '' : String(value)),
+    });
+    return escaped.parseAndRender(source, context as unknown as Record<string, unknown>);
+  }
   const values: string[] = [];
   const collecting = createLiquid({
     outputEscape: (value: unknown) =>

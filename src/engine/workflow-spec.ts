@@ -3,6 +3,7 @@
 // truth: the parser, the REST API, docs/workflow.schema.json and docs/workflow.md all follow from it.
 import type { Template } from 'liquidjs';
 import { z } from 'zod';
+import { languages, type NotifyEvent, notifyEvents } from '../notifications/message.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { createLiquid } from './template.js';
 
@@ -255,15 +256,97 @@ export const approvalSpecSchema = z.discriminatedUnion('type', [
   wecomApprovalSpecSchema,
 ]);
 
-export const webhookSpecSchema = z
-  .strictObject({
-    channel: z.literal('webhook').describe('`webhook`: a JSON POST to `url`.'),
-    url: z
+// ---- notification channels: shared by notification jobs and `notify` rules ----
+
+function urlField(what: string) {
+  return z
+    .string()
+    .refine(isWebhookUrl, {
+      error: 'url must be an http(s) URL, or a template such as "{{ secrets.ops_hook }}"',
+    })
+    .describe(
+      `${what}: an http(s) URL, or a Liquid template such as \`{{ secrets.ops_hook }}\` (a webhook URL is a ` +
+        'credential; keep it in a secret).',
+    );
+}
+
+const messageFields = {
+  title: template('Message title; default: what happened, e.g. "✅ release #12 passed".').optional(),
+  content: template(
+    'Message body; default: the run at a glance (who, duration, stages and jobs, approval). Values are ' +
+      'escaped for the channel (markdown, HTML).',
+  ).optional(),
+  language: z
+    .enum(languages)
+    .optional()
+    .describe('`zh-CN` or `en` for the default texts; default SIGNOFF_LANGUAGE (en).'),
+};
+
+const appField = z
+  .string()
+  .min(1)
+  .max(128)
+  .describe('The IM app (its name or id, from Settings → Integrations → IM) whose bot or app sends.');
+
+const mentionAll = z.boolean().default(false).describe('Mention everyone in the group (@all / @所有人).');
+
+const idMention = z.strictObject({
+  id: z.string().min(1).max(128).describe("The vendor's user id (Feishu open_id, DingTalk/WeCom userid)."),
+});
+const mobileMention = z.strictObject({
+  mobile: z
+    .string()
+    .regex(/^\+?[0-9][0-9 -]{4,24}$/, { error: 'mobile must be a phone number' })
+    .describe('The mobile number the person registered.'),
+});
+
+function appChannelShape(channel: 'feishu_app' | 'lark_app', label: string) {
+  return {
+    channel: z
+      .literal(channel)
+      .describe(`\`${channel}\`: the ${label} app's bot posts to a group or to people.`),
+    app: appField,
+    chat: z
       .string()
-      .refine(isWebhookUrl, {
-        error: 'url must be an http(s) URL, or a template such as "{{ secrets.ops_hook }}"',
-      })
-      .describe('Where to POST: an http(s) URL, or a Liquid template (such as `{{ secrets.ops_hook }}`).'),
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('Group chat id (`oc_…`, from the chat picker or `signoff im chats`); the bot must be in it.'),
+    to: z
+      .array(imPersonSchema)
+      .max(100)
+      .optional()
+      .describe('People to message directly (id, email or mobile). Give `chat`, `to` or both.'),
+    mention: z.array(imPersonSchema).max(50).default([]).describe('People to @mention in the group message.'),
+    mention_all: mentionAll,
+    ...messageFields,
+  };
+}
+
+function hookChannelShape(channel: 'feishu_webhook' | 'lark_webhook', label: string) {
+  return {
+    channel: z
+      .literal(channel)
+      .describe(`\`${channel}\`: a ${label} group's custom bot (自定义机器人) webhook.`),
+    url: urlField('The custom bot webhook URL (https://…/open-apis/bot/v2/hook/…)'),
+    secret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The bot's 签名校验 (signature) secret, when set in the bot's security settings. Liquid."),
+    mention: z.array(idMention).max(50).default([]).describe('People to @mention, by open_id (`ou_…`).'),
+    mention_all: mentionAll,
+    ...messageFields,
+  };
+}
+
+const peopleField = (label: string) =>
+  z.array(imPersonSchema).min(1).max(100).describe(`People the ${label} app messages (id, email or mobile).`);
+
+const channelShapes = {
+  webhook: {
+    channel: z.literal('webhook').describe('`webhook`: a JSON POST to `url`.'),
+    url: urlField('Where to POST'),
     secret: z
       .string()
       .min(1)
@@ -272,8 +355,9 @@ export const webhookSpecSchema = z
         'When set, each POST carries `X-Signoff-Signature: sha256=<hex HMAC-SHA256 of the body>`. Liquid ' +
           'template, so it can come from a secret: `{{ secrets.ops_hook_key }}`.',
       ),
-    title: template('Message title.').optional(),
-    content: template('Message body.').optional(),
+    title: messageFields.title,
+    content: messageFields.content,
+    language: messageFields.language,
     headers: z
       .record(
         z.string().regex(headerNamePattern, { error: 'header name must be a valid HTTP header name' }),
@@ -281,11 +365,129 @@ export const webhookSpecSchema = z
       )
       .default({})
       .describe('Extra HTTP headers. Values are Liquid templates.'),
-  })
-  .describe('Posts a JSON message to a URL.');
+  },
+  feishu_app: appChannelShape('feishu_app', 'Feishu'),
+  lark_app: appChannelShape('lark_app', 'Lark'),
+  feishu_webhook: hookChannelShape('feishu_webhook', 'Feishu'),
+  lark_webhook: hookChannelShape('lark_webhook', 'Lark'),
+  dingtalk_robot: {
+    channel: z
+      .literal('dingtalk_robot')
+      .describe("`dingtalk_robot`: a DingTalk group's custom robot (自定义机器人)."),
+    url: urlField('The robot webhook URL (https://oapi.dingtalk.com/robot/send?access_token=…)'),
+    secret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The `SEC…` secret of the robot's 加签 (signing) security setting. Liquid."),
+    mention: z
+      .array(z.union([mobileMention, idMention]))
+      .max(50)
+      .default([])
+      .describe('People to @mention, by mobile or DingTalk userid.'),
+    mention_all: mentionAll,
+    ...messageFields,
+  },
+  dingtalk_app: {
+    channel: z
+      .literal('dingtalk_app')
+      .describe('`dingtalk_app`: a work notification (工作通知) from the app.'),
+    app: appField,
+    to: peopleField('DingTalk'),
+    ...messageFields,
+  },
+  wecom_robot: {
+    channel: z.literal('wecom_robot').describe('`wecom_robot`: a WeCom group robot (群机器人) webhook.'),
+    url: urlField('The robot webhook URL (https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)'),
+    mention: z
+      .array(z.union([idMention, mobileMention]))
+      .max(50)
+      .default([])
+      .describe('People to @mention, by WeCom userid or mobile.'),
+    mention_all: mentionAll,
+    ...messageFields,
+  },
+  wecom_app: {
+    channel: z.literal('wecom_app').describe('`wecom_app`: an app message (应用消息) to people.'),
+    app: appField,
+    to: peopleField('WeCom'),
+    ...messageFields,
+  },
+  mail: {
+    channel: z.literal('mail').describe('`mail`: an email through the SMTP server in SIGNOFF_SMTP_URL.'),
+    to: z
+      .array(z.string().regex(emailPattern, { error: 'to must list email addresses' }))
+      .min(1)
+      .max(100)
+      .describe('Email addresses; each gets its own mail.'),
+    ...messageFields,
+  },
+} as const;
 
-// One branch per channel; IM group messages and mail join this union.
-export const notificationSpecSchema = z.discriminatedUnion('channel', [webhookSpecSchema]);
+export const channelNames = Object.keys(channelShapes) as Array<keyof typeof channelShapes>;
+
+const channelDescriptions: Record<keyof typeof channelShapes, string> = {
+  webhook: 'Posts a JSON message to a URL.',
+  feishu_app: 'A Feishu app bot message to a group or people.',
+  lark_app: 'A Lark app bot message to a group or people.',
+  feishu_webhook: 'A Feishu custom bot message.',
+  lark_webhook: 'A Lark custom bot message.',
+  dingtalk_robot: 'A DingTalk custom robot message.',
+  dingtalk_app: 'A DingTalk work notification.',
+  wecom_robot: 'A WeCom group robot message.',
+  wecom_app: 'A WeCom app message.',
+  mail: 'An email.',
+};
+
+function channelUnion<Extra extends z.ZodRawShape>(extra: Extra) {
+  const branch = <K extends keyof typeof channelShapes>(key: K) =>
+    z.strictObject({ ...channelShapes[key], ...extra }).describe(channelDescriptions[key]);
+  return z.discriminatedUnion('channel', [
+    branch('webhook'),
+    branch('feishu_app'),
+    branch('lark_app'),
+    branch('feishu_webhook'),
+    branch('lark_webhook'),
+    branch('dingtalk_robot'),
+    branch('dingtalk_app'),
+    branch('wecom_robot'),
+    branch('wecom_app'),
+    branch('mail'),
+  ]);
+}
+
+// A notification job always sends.
+export const notificationSpecSchema = channelUnion({});
+
+/** Events a job-level rule can name (a job is never `created`, and `changed` is about runs). */
+export const jobNotifyEvents = notifyEvents.filter((event) => event !== 'created' && event !== 'changed');
+
+export const notifyRuleSchema = channelUnion({
+  on: z
+    .array(z.enum(notifyEvents))
+    .min(1)
+    .describe(
+      'When to send: `created`, `running`, `wait_for_approval` (per approval job, with who must decide), ' +
+        '`passed`, `failed`, `rejected`, `timeout`, `cancelled`, `changed` (the outcome differs from the ' +
+        "previous run's).",
+    ),
+});
+export const jobNotifyRuleSchema = channelUnion({
+  on: z
+    .array(z.enum(jobNotifyEvents as [JobNotifyEvent, ...JobNotifyEvent[]]))
+    .min(1)
+    .describe(
+      "When to send, by this job's status: `running`, `wait_for_approval`, `passed`, `failed`, `rejected`, `timeout`, `cancelled`.",
+    ),
+});
+type JobNotifyEvent = Exclude<NotifyEvent, 'created' | 'changed'>;
+
+const notifyRules = (schema: typeof notifyRuleSchema | typeof jobNotifyRuleSchema, where: string) =>
+  z
+    .array(schema)
+    .max(20)
+    .optional()
+    .describe(`Messages to send when ${where} reaches the listed events, each to one channel.`);
 
 function isWebhookUrl(value: string): boolean {
   if (value.includes('{{') || value.includes('{%')) return true;
@@ -301,7 +503,12 @@ const jobName = () =>
   name('job name', 'Unique across the whole workflow; templates read `{{ jobs.<name> }}`.');
 
 export const shellJobSchema = z
-  .strictObject({ name: jobName(), type: z.literal('shell').describe('Job kind.'), spec: shellSpecSchema })
+  .strictObject({
+    name: jobName(),
+    type: z.literal('shell').describe('Job kind.'),
+    spec: shellSpecSchema,
+    notify: notifyRules(jobNotifyRuleSchema, 'this job'),
+  })
   .describe('Runs a script; passes when it exits with 0.');
 
 export const approvalJobSchema = z
@@ -309,6 +516,7 @@ export const approvalJobSchema = z
     name: jobName(),
     type: z.literal('approval').describe('Job kind.'),
     spec: approvalSpecSchema,
+    notify: notifyRules(jobNotifyRuleSchema, 'this job'),
   })
   .describe('Waits for people to approve or reject.');
 
@@ -342,6 +550,7 @@ export const workflowSchema = z
       .array(stageSchema)
       .min(1)
       .describe('Run in order; a stage starts when the previous one passed.'),
+    notify: notifyRules(notifyRuleSchema, 'a run'),
   })
   // `when` makes the cross-field checks run even when a field elsewhere is wrong, so an author sees every
   // problem in one round. The value may therefore be partly invalid, and checkWorkflow reads it as unknown.
@@ -363,10 +572,14 @@ export type ApprovalJob = z.output<typeof approvalJobSchema>;
 export type VendorApprovalSpec = Exclude<ApprovalJob['spec'], { type: 'native' }>;
 export type ImPerson = z.output<typeof imPersonSchema>;
 export type NotificationJob = z.output<typeof notificationJobSchema>;
+/** One channel's settings, as a notification job or a rule gives them. */
+export type ChannelSpec = z.output<typeof notificationSpecSchema>;
+export type NotifyRule = z.output<typeof notifyRuleSchema>;
+export type JobNotifyRule = z.output<typeof jobNotifyRuleSchema>;
 
 /** docs/workflow.schema.json: what authors write (the input side), for editors and external tools. */
 export function workflowJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(workflowSchema, { target: 'draft-2020-12', io: 'input' });
+  return z.toJSONSchema(workflowSchema, { target: 'draft-2020-12', io: 'input', reused: 'ref' });
 }
 
 // ---- checks that need more than one field in view ----
@@ -425,14 +638,44 @@ function checkWorkflow(value: unknown, ctx: Ctx): void {
     }
   }
 
+  const checkChannel = (spec: Record<string, unknown>, specPath: Path, stage: number) => {
+    checkRecipients(spec, specPath, ctx);
+    for (const [field, source] of templateFields('notification', spec)) {
+      checkTemplate(source, [...specPath, ...field], { params: paramNames, jobStage, stage }, ctx);
+    }
+  };
   for (const { job, path, stage } of jobs) {
+    if (Array.isArray(job.notify))
+      job.notify.forEach((rule, index) => {
+        if (isRecord(rule)) checkChannel(rule, [...path, 'notify', index], stage);
+      });
     if (!isRecord(job.spec)) continue;
     const specPath = [...path, 'spec'];
     if (job.type === 'approval') checkApprovers(job.spec, specPath, ctx);
+    if (job.type === 'notification') {
+      checkChannel(job.spec, specPath, stage);
+      continue;
+    }
     for (const [field, source] of templateFields(job.type, job.spec)) {
       checkTemplate(source, [...specPath, ...field], { params: paramNames, jobStage, stage }, ctx);
     }
   }
+  // Workflow-level rules may read every job (they fire as the run goes; a job not run yet reads empty).
+  if (Array.isArray(value.notify))
+    value.notify.forEach((rule, index) => {
+      if (isRecord(rule)) checkChannel(rule, ['notify', index], stages.length);
+    });
+}
+
+/** An app channel needs somewhere to send: a group (`chat`) or people (`to`). */
+function checkRecipients(spec: Record<string, unknown>, path: Path, ctx: Ctx): void {
+  if (spec.channel !== 'feishu_app' && spec.channel !== 'lark_app') return;
+  if (spec.chat === undefined && (!Array.isArray(spec.to) || spec.to.length === 0))
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'chat'],
+      message: `${spec.channel} needs \`chat\` (a group chat id) or \`to\` (people), or both`,
+    });
 }
 
 /** Reports every repeated `name` in `items`; returns the set of names seen. */

@@ -133,13 +133,20 @@ function feishuLike(type: 'feishu' | 'lark', label: string, options: SandboxOpti
             .map((task) => person(task.open_id)),
           created_at: iso(instance.start_time),
         })),
-    messages: () =>
-      fake.messages.map((message) => ({
+    messages: () => [
+      ...fake.messages.map((message) => ({
         to: message.receive_id,
         kind: message.msg_type,
         content: message.content,
         at: iso(message.create_time),
       })),
+      ...fake.hookMessages.map((message) => ({
+        to: `custom bot ${message.hook_id}`,
+        kind: message.msg_type,
+        content: JSON.stringify(message.body.card ?? message.body.content ?? {}),
+        at: iso(message.at),
+      })),
+    ],
     async decide(approvalId, personId, decision, comment) {
       const push = fake.decide(approvalId, decision === 'approve' ? 'APPROVED' : 'REJECTED', {
         by: personId,

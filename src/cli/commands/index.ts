@@ -4,6 +4,7 @@ import { approvals } from './approvals.js';
 import { cancel } from './cancel.js';
 import { approve, reject } from './decide.js';
 import { logs } from './logs.js';
+import { notifications } from './notifications.js';
 import { run } from './run.js';
 import { runs } from './runs.js';
 import { status } from './status.js';
@@ -40,6 +41,7 @@ export const commands: Command[] = [
   status,
   logs,
   approvals,
+  notifications,
   approve,
   reject,
   cancel,

@@ -1,0 +1,22 @@
+// The generic webhook: the message as a JSON event, signed with HMAC-SHA256 when the rule has a secret.
+import { sendWebhook } from '../../providers/webhook/send.js';
+import { webhookPayload } from '../render/index.js';
+import type { ChannelDeps, ChannelSender } from './channel.js';
+
+export function webhookSender(deps: ChannelDeps): ChannelSender {
+  return async (input) => ({
+    limits: [],
+    async send() {
+      await sendWebhook(deps.fetch, {
+        url: input.destination.url ?? '',
+        secret: input.destination.secret,
+        headers: input.destination.headers,
+        event: input.message.reason,
+        // The same for every attempt: receivers drop a redelivery.
+        deliveryId: `notification-${input.row.id}`,
+        payload: webhookPayload(input.message),
+      });
+      return { messageId: null };
+    },
+  });
+}
