@@ -314,6 +314,48 @@ notify:
     expect(v.feishu.messages.filter((m) => m.uuid === message.uuid)).toHaveLength(1);
   });
 
+  it('tells the chat who must decide a Feishu approval, and updates that card when Feishu says it is decided', async () => {
+    const v = vendors;
+    const li = v.feishu.seed.users.find((user) => user.email === 'li.na@example.com')!;
+    await apply(`
+name: feishu-gate
+stages:
+  - name: ask
+    jobs:
+      - name: approve
+        type: approval
+        spec:
+          type: feishu
+          app: ${v.apps.feishu}
+          initiator: { email: zhang.wei@example.com }
+          nodes: [{ type: OR, approvers: [{ email: li.na@example.com }] }]
+notify:
+  - { on: [wait_for_approval], channel: feishu_app, app: ${v.apps.feishu}, chat: ${v.chats.deploys}, language: zh-CN }
+`);
+    const runId = await start('feishu-gate');
+    const sent = await waitFor(
+      async () => (await log(runId)).find((row) => row.status === 'delivered'),
+      'the approval card',
+    );
+    const message = v.feishu.messages.find((m) => m.message_id === sent.vendor_message_id)!;
+    expect(message.content).toContain(li.name);
+    const [approval] = await stack.signoff.db.query<{ id: number; vendor_instance_id: string }>(
+      'select id, vendor_instance_id from approvals where run_id = $1',
+      [runId],
+    );
+    // 李娜 approves in Feishu; this app polls (no callbacks), so the next reconcile poll sees it.
+    v.feishu.decide(approval!.vendor_instance_id, 'APPROVED', { by: li.open_id, comment: '同意发布' });
+    await stack.signoff.db.query('update approvals set next_poll_at = now() where id = $1', [approval!.id]);
+    await stack.signoff.engine.pollApprovals();
+    const rows = await settled(runId, 2);
+    expect(rows.find((row) => row.action === 'update')).toMatchObject({
+      status: 'delivered',
+      event: 'decided',
+    });
+    expect(message.updates).toHaveLength(1);
+    expect(message.content).toContain('同意发布');
+  });
+
   it('retries a vendor 5xx and delivers once; honours a rate-limit reply; stops at once when the bot left the chat', async () => {
     const v = vendors;
     await apply(`
