@@ -332,7 +332,7 @@ stages:
     );
   });
 
-  it('shows a run\'s delivery log: where each message went, delivered or why not', async () => {
+  it("shows a run's delivery log: where each message went, delivered or why not", async () => {
     const receiver = createHttpServer((req, res) => {
       req.resume();
       req.on('end', () => res.writeHead(req.url?.startsWith('/gone') ? 410 : 200).end());
@@ -358,16 +358,26 @@ notify:
       const runId = await runIdOf(started.stdout);
       await waitFor(async () => {
         const { body } = await stack.call('GET', `/api/runs/${runId}/notifications`);
-        return body.notifications.every((row: { status: string }) => ['delivered', 'failed'].includes(row.status))
+        return body.notifications.every((row: { status: string }) =>
+          ['delivered', 'failed'].includes(row.status),
+        )
           ? body
           : undefined;
       }, 'both messages to settle');
       const result = await run(['notifications', String(runId)]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toMatch(/^ID\s+JOB\s+EVENT\s+CHANNEL\s+TARGET\s+STATUS\s+TRIES\s+WHEN \/ WHY$/m);
-      expect(result.stdout).toMatch(/passed\s+webhook\s+http:\/\/127\.0\.0\.1:\d+\/ok\s+✓ delivered\s+1\s+(just now|.*ago)/);
-      expect(result.stdout).toMatch(/passed\s+webhook\s+http:\/\/127\.0\.0\.1:\d+\/gone\?…\s+✗ failed\s+1\s+.*HTTP 410/);
+      expect(result.stdout).toMatch(
+        /passed\s+webhook\s+http:\/\/127\.0\.0\.1:\d+\/ok\s+✓ delivered\s+1\s+(just now|.*ago)/,
+      );
+      expect(result.stdout).toMatch(
+        /passed\s+webhook\s+http:\/\/127\.0\.0\.1:\d+\/gone\?…\s+✗ failed\s+1\s+.*HTTP 410/,
+      );
       expect(result.stdout).not.toContain('sekrit');
+      const status = await run(['status', String(runId)]);
+      expect(status.stdout).toContain(
+        `notifications: 1 delivered, 1 failed  (signoff notifications ${runId})`,
+      );
       const failedOnly = await run(['notifications', '--status', 'failed']);
       expect(failedOnly.stdout).toContain('/gone?…');
       expect(failedOnly.stdout).not.toContain('/ok ');

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digest } from '../src/notifications/channels/feishu.js';
 import { statusText } from '../src/notifications/render/i18n.js';
 import {
   type NotifyVendors,
@@ -429,6 +430,36 @@ stages:
     const [row] = await log(runId);
     expect(row!.attempts).toBeGreaterThanOrEqual(2);
     expect(row!.vendor_message_id).toBe(v.feishu.messages.at(-1)!.message_id);
+  });
+
+  it('keeps a stored message across a restart before it could be sent, and sends it once (DingTalk robot)', async () => {
+    const v = vendors;
+    await apply(`
+name: queued
+stages:
+  - name: s
+    jobs:
+      - name: tell
+        type: notification
+        spec: { channel: dingtalk_robot, url: "${v.hooks.dingtalk.url}", secret: "${v.hooks.dingtalk.secret}" }
+`);
+    // The robot's minute is full (20 sends, the oldest 58 s ago): the message must wait for a slot.
+    const key = `dingtalk-robot:${digest(new URL(v.hooks.dingtalk.url).searchParams.get('access_token')!)}`;
+    const now = Date.now();
+    for (let i = 0; i < 20; i++)
+      await stack.signoff.db.query('insert into rate_log (key, at) values ($1, $2)', [key, now - 58_000 + i]);
+    const before = v.dingtalk.robotMessages.length;
+    const runId = await start('queued');
+    await waitFor(
+      async () => (await log(runId)).find((row) => row.status === 'pending'),
+      'the stored message',
+    );
+    await stack.restart();
+    const run = await waitForRun(stack, runId);
+    expect(run.status).toBe('passed');
+    expect(v.dingtalk.robotMessages.length - before).toBe(1);
+    const [row] = await log(runId);
+    expect(row).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
   it('prints user text literally: templates, HTML and markdown in a param stay data, escaped per format', async () => {

@@ -30,6 +30,16 @@ Examples:
       return 0;
     }
     for (const line of runTree(run, out.style)) out.print(line);
+    const { notifications } = await api.get<{ notifications: Array<{ status: string }> }>(
+      `/api/runs/${id}/notifications`,
+    );
+    if (notifications.length > 0) {
+      const counts = new Map<string, number>();
+      for (const row of notifications) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
+      const summary = [...counts].map(([state, count]) => `${count} ${state}`).join(', ');
+      out.print('');
+      out.print(`notifications: ${summary}  ${out.style.dim(`(signoff notifications ${id})`)}`);
+    }
     return 0;
   },
 });
