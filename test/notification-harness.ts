@@ -108,7 +108,15 @@ export async function startNotifyVendors(stack: TestStack): Promise<NotifyVendor
   const larkPlainHook = lark.fake.seed.hooks.find((hook) => !hook.secret)!;
   const robot = dingSeed.robots.find((item) => item.secret)!;
   const weRobot = weSeed.robots![0]!;
-  secrets.push(feishuHook.secret!, robot.secret!, robot.accessToken, weRobot);
+  // Custom bot ids are keys too: whoever has the URL can post.
+  secrets.push(
+    feishuHook.secret!,
+    feishuHook.hook_id,
+    larkPlainHook.hook_id,
+    robot.secret!,
+    robot.accessToken,
+    weRobot,
+  );
 
   return {
     feishu: feishu.fake,

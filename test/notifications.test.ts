@@ -405,6 +405,21 @@ stages:
     expect(job(botless, 'tell-chat').attempts).toBe(1);
     expect(job(botless, 'tell-chat').reason).toContain('230002');
     expect(job(botless, 'tell-chat').reason).toMatch(/Add the app.s bot to the group/);
+
+    // A webhook URL from a secret the server does not have: a fix for the operator, not a retry.
+    await apply(`
+name: unset
+stages:
+  - name: s
+    jobs:
+      - name: tell
+        type: notification
+        spec: { channel: wecom_robot, url: "{{ secrets.not_set_anywhere }}" }
+`);
+    const unset = await waitForRun(stack, await start('unset'));
+    expect(unset.status).toBe('failed');
+    expect(job(unset, 'tell').attempts).toBe(1);
+    expect(job(unset, 'tell').reason).toContain('SIGNOFF_SECRET_<NAME>');
   });
 
   it('delivers a message whose answer was lost in a crash once, after the restart (Feishu uuid)', async () => {

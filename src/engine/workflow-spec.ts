@@ -311,7 +311,7 @@ function appChannelShape(channel: 'feishu_app' | 'lark_app', label: string) {
       .min(1)
       .max(128)
       .optional()
-      .describe('Group chat id (`oc_…`, from the chat picker or `signoff im chats`); the bot must be in it.'),
+      .describe('Group chat id (`oc_…`, from the console chat picker or `GET /api/im-apps/<app>/chats`); the bot must be in it.'),
     to: z
       .array(imPersonSchema)
       .max(100)
@@ -647,7 +647,8 @@ function checkWorkflow(value: unknown, ctx: Ctx): void {
   for (const { job, path, stage } of jobs) {
     if (Array.isArray(job.notify))
       job.notify.forEach((rule, index) => {
-        if (isRecord(rule)) checkChannel(rule, [...path, 'notify', index], stage);
+        // A job's own rules fire on its own status changes, so they may read its stage's jobs too.
+        if (isRecord(rule)) checkChannel(rule, [...path, 'notify', index], stage + 1);
       });
     if (!isRecord(job.spec)) continue;
     const specPath = [...path, 'spec'];

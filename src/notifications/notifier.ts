@@ -336,7 +336,7 @@ export class Notifier {
           destination.headers[name] = await render(value, context);
       }
       sealed = this.options.secretBox.seal(JSON.stringify(destination), row.dedupKey);
-      target = redactUrl(destination.url!);
+      target = redactTarget(destination.url!);
       if (recipient.part) target += ' (mentions)';
     } else {
       target = describeRecipient(recipient);
@@ -407,6 +407,18 @@ export function recipientsOf(rule: ChannelSpec): Array<[string, Recipient]> {
     case 'webhook':
       return [['hook', {}]];
   }
+}
+
+/**
+ * Where a webhook goes, without its key: query strings (DingTalk access_token, WeCom key) are dropped by
+ * redactUrl; Feishu/Lark custom bots carry the key in the path, so all but its last 4 characters go too.
+ */
+export function redactTarget(url: string): string {
+  const redacted = redactUrl(url);
+  return redacted.replace(
+    /(\/bot\/v2\/hook\/)([^/?]+)/,
+    (_, prefix: string, key: string) => `${prefix}…${key.slice(-4)}`,
+  );
 }
 
 function personKey(person: ImPerson): string {

@@ -93,9 +93,12 @@ export class Outbox {
         await this.retryLater(row, waitMs, null, false);
         return 'waiting';
       }
-      const { messageId } = await prepared.send();
-      this.options.onAttempt?.(row, `delivered to ${row.target || row.channel} on attempt ${row.attempts}`);
-      return this.end(row, { status: 'delivered', vendorMessageId: messageId });
+      const { messageId, note } = await prepared.send();
+      this.options.onAttempt?.(
+        row,
+        `delivered to ${row.target || row.channel} on attempt ${row.attempts}${note ? `: ${note}` : ''}`,
+      );
+      return this.end(row, { status: 'delivered', vendorMessageId: messageId, note: note ?? null });
     } catch (error) {
       return this.failed(row, error);
     }

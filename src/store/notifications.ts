@@ -120,15 +120,15 @@ export async function finishNotification(
   db: Queryable,
   id: number,
   outcome:
-    | { status: 'delivered'; vendorMessageId: string | null }
+    | { status: 'delivered'; vendorMessageId: string | null; note?: string | null }
     | { status: 'failed' | 'skipped'; error: string },
 ): Promise<void> {
   if (outcome.status === 'delivered') {
     await db.query(
       `update notifications set status = 'delivered', delivered_at = clock_timestamp(), vendor_message_id = $2,
-         claimed_by = null, claimed_at = null, last_error = null
+         claimed_by = null, claimed_at = null, last_error = $3
        where id = $1 and status = 'sending'`,
-      [id, outcome.vendorMessageId],
+      [id, outcome.vendorMessageId, outcome.note ?? null],
     );
     return;
   }

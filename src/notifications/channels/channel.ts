@@ -22,8 +22,11 @@ export interface SendInput {
 export interface PreparedSend {
   /** Rate-limit keys this send consumes, at the vendor's documented limits. */
   limits: RateKey[];
-  /** Sends; returns the vendor's message id where it gives one. Throws AppError. */
-  send(): Promise<{ messageId: string | null }>;
+  /**
+   * Sends; returns the vendor's message id where it gives one, and a note when it went out but not to
+   * everyone (WeCom's `invaliduser`). Throws AppError.
+   */
+  send(): Promise<{ messageId: string | null; note?: string }>;
 }
 
 export type ChannelSender = (input: SendInput) => Promise<PreparedSend>;

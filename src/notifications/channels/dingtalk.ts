@@ -5,14 +5,14 @@ import { ROBOT_LIMITS, sendDingTalkRobot } from '../../providers/dingtalk/robot.
 import { dingtalkRobotBody, dingtalkWorkNotice } from '../render/index.js';
 import type { ChannelDeps, ChannelSender } from './channel.js';
 import { digest } from './feishu.js';
-import { appFor, vendorIds } from './people.js';
+import { appFor, vendorIds, webhookUrl } from './people.js';
 
 /** DingTalk APIs: 20 calls a second per app and API (platforms.md §4.2). */
 const apiLimits = [{ limit: 20, windowMs: 1_000 }];
 
 export function dingtalkRobotSender(deps: ChannelDeps): ChannelSender {
   return async (input) => {
-    const url = input.destination.url ?? '';
+    const url = webhookUrl(input.destination.url, 'dingtalk_robot').toString();
     const token = safeParam(url, 'access_token');
     const mention = input.recipient.mention ?? [];
     const body = dingtalkRobotBody(input.message, {

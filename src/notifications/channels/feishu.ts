@@ -8,7 +8,7 @@ import type { RateKey } from '../../store/rate-log.js';
 import type { Mentions } from '../message.js';
 import { feishuCard, feishuWebhookBody } from '../render/index.js';
 import type { ChannelDeps, ChannelSender, SendInput } from './channel.js';
-import { appFor, describePerson, vendorIds } from './people.js';
+import { appFor, describePerson, vendorIds, webhookUrl } from './people.js';
 
 /** im/v1 send: 50/s and 1000/min per app; 5/s to one chat or one user (platforms.md §6.3). */
 const appLimits = [
@@ -107,7 +107,7 @@ export function feishuHookSign(secret: string, timestamp: string): string {
 
 export function feishuWebhookSender(deps: ChannelDeps, label: 'Feishu' | 'Lark'): ChannelSender {
   return async (input) => {
-    const url = input.destination.url ?? '';
+    const url = webhookUrl(input.destination.url, input.row.channel).toString();
     const hookId = url.split('/').pop() ?? '';
     const target = `The ${label} custom bot …${hookId.slice(-4)}`;
     const ids = (input.recipient.mention ?? []).map((person) => person.id ?? '').filter(Boolean);

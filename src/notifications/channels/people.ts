@@ -8,6 +8,29 @@ export interface Person {
   mobile?: string | undefined;
 }
 
+/** What each console calls the people an app may see. */
+const visibleRange: Record<string, string> = {
+  feishu: '可用范围 / 通讯录权限范围',
+  lark: 'availability / contacts permission scope',
+  dingtalk: '通讯录权限范围',
+  wecom: '可见范围',
+};
+
+/** A webhook URL from a rule: an empty or malformed one (often a SIGNOFF_SECRET_… not set) is no retry. */
+export function webhookUrl(url: string | undefined, channel: string): URL {
+  try {
+    const parsed = new URL(url ?? '');
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return parsed;
+  } catch {
+    // reported below
+  }
+  throw new AppError(
+    'bad_request',
+    `The ${channel} rule's url is ${url ? 'not an http(s) URL' : 'empty'}. If it comes from ` +
+      '`{{ secrets.<name> }}`, set SIGNOFF_SECRET_<NAME> on the server and restart.',
+  );
+}
+
 export function describePerson(person: Person): string {
   return person.id ?? person.email ?? person.mobile ?? '(nobody)';
 }
@@ -30,7 +53,7 @@ export async function vendorIds(app: ImAppClient, people: readonly Person[]): Pr
     throw new AppError(
       'upstream_rejected',
       `${app.label} app “${app.app.name}” does not know ${missing.join(', ')}: check the address, or ` +
-        "that the person is inside the app's visible range (可用范围 / 通讯录权限范围).",
+        `that the person is inside the app's visible range (${visibleRange[app.app.type] ?? 'visible range'}).`,
     );
   return [...new Set(ids)];
 }

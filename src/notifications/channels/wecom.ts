@@ -6,7 +6,7 @@ import { wecomAppMessage, wecomRobotBodies } from '../render/index.js';
 import type { ChannelDeps, ChannelSender } from './channel.js';
 import { safeParam } from './dingtalk.js';
 import { digest } from './feishu.js';
-import { appFor, vendorIds } from './people.js';
+import { appFor, vendorIds, webhookUrl } from './people.js';
 
 const robotLimits = [{ limit: 20, windowMs: 60_000 }];
 /** To one member: 30 a minute and 1000 an hour; WeCom drops the excess silently (platforms.md §5.2). */
@@ -17,7 +17,7 @@ const memberLimits = [
 
 export function wecomRobotSender(deps: ChannelDeps): ChannelSender {
   return async (input) => {
-    const url = input.destination.url ?? '';
+    const url = webhookUrl(input.destination.url, 'wecom_robot').toString();
     const mention = input.recipient.mention ?? [];
     const bodies = wecomRobotBodies(input.message, {
       ids: mention.map((person) => person.id ?? '').filter(Boolean),
@@ -58,7 +58,15 @@ export function wecomAppSender(deps: ChannelDeps): ChannelSender {
             'upstream_rejected',
             `WeCom app “${app.app.name}” cannot reach ${[...invalid].join(', ')}: not in the app's visible range (可见范围).`,
           );
-        return { messageId: result.msgid || null };
+        const missed = userIds.filter((id) => invalid.has(id));
+        return {
+          messageId: result.msgid || null,
+          ...(missed.length > 0
+            ? {
+                note: `delivered, but WeCom could not reach ${missed.join(', ')} (not in the app's 可见范围)`,
+              }
+            : {}),
+        };
       },
     };
   };
