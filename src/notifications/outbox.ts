@@ -13,7 +13,7 @@ import {
   type NotificationRecord,
   releaseNotification,
 } from '../store/notifications.js';
-import { takeRateSlot } from '../store/rate-log.js';
+import { markSent, takeRateSlot } from '../store/rate-log.js';
 import type { SecretBox } from '../store/secret-box.js';
 import type { ChannelSender } from './channels/index.js';
 import type { Destination, Recipient } from './notifier.js';
@@ -88,12 +88,19 @@ export class Outbox {
         destination,
         original,
       });
-      const waitMs = await takeRateSlot(db, prepared.limits, this.now());
+      const takenAt = this.now();
+      const waitMs = await takeRateSlot(db, prepared.limits, takenAt);
       if (waitMs > 0) {
         await this.retryLater(row, waitMs, null, false);
         return 'waiting';
       }
-      const { messageId, note } = await prepared.send();
+      let sent: Awaited<ReturnType<typeof prepared.send>>;
+      try {
+        sent = await prepared.send();
+      } finally {
+        if (prepared.limits.length > 0) await markSent(db, prepared.limits, takenAt, this.now());
+      }
+      const { messageId, note } = sent;
       this.options.onAttempt?.(
         row,
         `delivered to ${row.target || row.channel} on attempt ${row.attempts}${note ? `: ${note}` : ''}`,

@@ -21,7 +21,16 @@ export function marginMs(windowMs: number): number {
   return Math.max(100, Math.round(windowMs / 100));
 }
 
-/** Records a send for every key and returns 0, or returns how many ms to wait before asking again. */
+/** A request still in flight after this long is taken to have died with its process (request timeout ×3). */
+const inFlightForMs = 30_000;
+/** How soon to look again when the window is full of requests still in flight (they end within a moment). */
+const inFlightRetryMs = 250;
+
+/**
+ * Records a send (in flight) for every key and returns 0, or returns how many ms to wait before asking
+ * again. A send in flight counts as happening now, whatever time its slot was taken: the vendor has not
+ * seen it yet, so a window counted from the take could let the next batch arrive too close behind it.
+ */
 export async function takeRateSlot(db: Db, keys: readonly RateKey[], now: number): Promise<number> {
   if (keys.length === 0) return 0;
   const sorted = [...keys].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -29,21 +38,51 @@ export async function takeRateSlot(db: Db, keys: readonly RateKey[], now: number
     for (const { key } of sorted) await tx.query('select pg_advisory_xact_lock(hashtext($1))', [key]);
     let waitMs = 0;
     for (const { key, limits } of sorted) {
+      const [flying] = await tx.query<{ count: number }>(
+        'select count(*)::int as count from rate_log where key = $1 and in_flight and at > $2',
+        [key, now - inFlightForMs],
+      );
+      const inFlight = flying?.count ?? 0;
       for (const { limit, windowMs } of limits) {
+        if (inFlight >= limit) {
+          waitMs = Math.max(waitMs, inFlightRetryMs);
+          continue;
+        }
         const window = windowMs + marginMs(windowMs);
-        // The `limit`-th most recent send inside the window: while it is inside, the window is full.
+        // Of the sends that ended, the (limit − in flight)-th most recent: while it is inside the window,
+        // the window is full.
         const [blocking] = await tx.query<{ at: number }>(
-          `select at::float8 as at from rate_log where key = $1 and at > $2 order by at desc offset $3 limit 1`,
-          [key, now - window, limit - 1],
+          `select at::float8 as at from rate_log where key = $1 and not in_flight and at > $2
+           order by at desc offset $3 limit 1`,
+          [key, now - window, limit - inFlight - 1],
         );
         if (blocking) waitMs = Math.max(waitMs, Number(blocking.at) + window - now + 1);
       }
     }
     if (waitMs > 0) return waitMs;
     for (const { key } of sorted)
-      await tx.query('insert into rate_log (key, at) values ($1, $2)', [key, now]);
+      await tx.query('insert into rate_log (key, at, in_flight) values ($1, $2, true)', [key, now]);
     return 0;
   });
+}
+
+/**
+ * The send is over: its entries move from the time the slot was taken to the time the send ended. The
+ * vendor counts arrival times, which lie between the two; counted from the end, our window never starts
+ * before the vendor's.
+ */
+export async function markSent(
+  db: Db,
+  keys: readonly RateKey[],
+  takenAt: number,
+  sentAt: number,
+): Promise<void> {
+  for (const { key } of keys)
+    await db.query(
+      `update rate_log set at = $3, in_flight = false
+       where ctid = (select ctid from rate_log where key = $1 and at = $2 and in_flight limit 1)`,
+      [key, takenAt, sentAt],
+    );
 }
 
 /** Forgets sends older than every window. */

@@ -41,9 +41,11 @@ create index notifications_job on notifications (job_id) where job_id is not nul
 create index notifications_active on notifications (status, next_attempt_at) where status in ('pending', 'sending');
 create index notifications_recent on notifications (id desc);
 
--- One row per send, per rate-limit key (a Feishu chat, a DingTalk robot, …), in ms since the epoch.
+-- One row per send, per rate-limit key (a Feishu chat, a DingTalk robot, …), in ms since the epoch: when
+-- its slot was taken while the request is in flight, when it ended afterwards.
 create table rate_log (
-  key  text not null,
-  at   bigint not null
+  key        text not null,
+  at         bigint not null,
+  in_flight  boolean not null default false
 );
 create index rate_log_key on rate_log (key, at desc);
