@@ -19,6 +19,13 @@
 //   HTTP 429, DingTalk errcode 130101). Goal: 0. Other refusals are counted apart.
 // - messages lost (never accepted by the vendor) and duplicated (accepted twice for the same destination and
 //   run), from what the fakes accepted; the run is read from the run URL every message carries. Goal: 0.
+// - without goals, what explains a miss: each channel's own span against its minimum; rows the vendor has
+//   although they are not delivered (a resend would show twice: DingTalk robots have no idempotency key);
+//   Feishu sends repeated under one uuid; queue jobs beyond one per row (rate-slot re-checks); how long
+//   the rows took to be written and the first message to reach a vendor; the longest gap between a
+//   DingTalk request being signed and answered; the longest event-loop stall (PGlite runs on this thread).
+// Waiting stops at the minimum plus a minute (a muted robot would take 10 more): the figures then say so.
+// SIGNOFF_BENCH_NOTIFY_DUMP=<file> writes every row, rate-log entry, queue job and vendor answer as JSON.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -147,6 +154,7 @@ ${chats.map((chat) => `  - { on: [passed], channel: feishu_app, app: ${app}, cha
 
 interface Timing {
   first: number | null;
+  lastCreated: number | null;
   last: number | null;
   delivered: number;
   failed: number;
@@ -156,12 +164,14 @@ interface Timing {
 async function outboxTiming(stack: BenchSignoff, channel?: string): Promise<Timing> {
   const [row] = await stack.signoff.db.query<{
     first: number | null;
+    lastCreated: number | null;
     last: number | null;
     delivered: number;
     failed: number;
     rows: number;
   }>(
     `select extract(epoch from min(created_at))::float8 * 1000 as first,
+            extract(epoch from max(created_at))::float8 * 1000 as "lastCreated",
             extract(epoch from max(delivered_at))::float8 * 1000 as last,
             (count(*) filter (where status = 'delivered'))::int as delivered,
             (count(*) filter (where status in ('failed', 'skipped')))::int as failed,
@@ -171,6 +181,7 @@ async function outboxTiming(stack: BenchSignoff, channel?: string): Promise<Timi
   );
   return {
     first: row?.first ?? null,
+    lastCreated: row?.lastCreated ?? null,
     last: row?.last ?? null,
     delivered: Number(row?.delivered ?? 0),
     failed: Number(row?.failed ?? 0),
@@ -418,6 +429,9 @@ export const benchmark: Benchmark = {
       const signedToArrived = answered
         .filter((answer) => answer.vendor === 'dingtalk' && answer.signedAt)
         .map((answer) => answer.at - answer.signedAt!);
+      const firstAccepted = Math.min(
+        ...answered.filter((answer) => answer.code === 0).map((answer) => answer.at),
+      );
 
       if (dumpPath) {
         const all = await stack.signoff.db.query(
@@ -522,6 +536,18 @@ export const benchmark: Benchmark = {
           'notification-send queue jobs beyond one per row (rate-slot waits, retries)',
           (queued?.count ?? 0) - total,
         ),
+        {
+          name: 'outbox rows written over (first → last created_at)',
+          value: (timing.lastCreated! - timing.first!) / 1000,
+          unit: 's',
+          digits: 2,
+        },
+        {
+          name: 'first row created → first message accepted by a vendor',
+          value: (firstAccepted - timing.first!) / 1000,
+          unit: 's',
+          digits: 2,
+        },
         {
           name: 'DingTalk robot requests: signed → answered by the fake, max (send path lag)',
           value: signedToArrived.length ? Math.max(...signedToArrived) : 0,
