@@ -28,13 +28,12 @@
 // SIGNOFF_BENCH_NOTIFY_DUMP=<file> writes every row, rate-log entry, queue job and vendor answer as JSON.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serve } from '@hono/node-server';
 import { createDingTalkFake } from '../src/providers/dingtalk/fake.js';
 import { createFeishuFake } from '../src/providers/feishu/fake.js';
 import { feishuSeed, seedAppId } from '../src/providers/feishu/seed.js';
+import { type Served, serveFetch } from '../test/vendor-harness.js';
 import { type BenchSignoff, inParallel, startBenchSignoff } from './in-process-signoff.js';
 import type { Benchmark, Figure } from './report.js';
 
@@ -87,28 +86,6 @@ const newAnswers = (): Answers => ({ accepted: 0, rateLimited: 0, otherErrors: 0
 function noteError(answers: Answers, kind: 'rateLimited' | 'otherErrors', what: string): void {
   answers[kind]++;
   if (answers.samples.length < 5) answers.samples.push(what);
-}
-
-interface Served {
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Serves `handler` on a loopback port (as test/vendor-harness.ts does). */
-async function serveFetch(handler: (request: Request) => Response | Promise<Response>): Promise<Served> {
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const instance = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' }, () => resolve(instance));
-    instance.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** Serves a fake on loopback, with every answer looked at by `inspect` before it leaves. */

@@ -30,17 +30,7 @@ export interface WebhookPayload {
   status: AnyStatus;
   previous?: AnyStatus | null;
   workflow: string;
-  run: {
-    id: number;
-    number: number;
-    url: string;
-    triggered_by: string | null;
-    created_at: string;
-    finished_at: string | null;
-    duration_ms: number | null;
-    reason: string | null;
-    params: Record<string, string>;
-  };
+  run: NotificationMessage['run'];
   stages: Array<{ name: string; jobs: WebhookJob[] }>;
   job?: MessageJob;
   approval?: MessageApproval;
