@@ -13,8 +13,8 @@ import type { SecretBox } from '../store/secret-box.js';
 import { type AuthVariables, authenticate } from './auth.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { callbackRoutes } from './routes/callbacks.js';
+import { consoleRoutes } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
-import { homeRoutes } from './routes/home.js';
 import { imAppRoutes } from './routes/im-apps.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { runRoutes } from './routes/runs.js';
@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps): Api {
   );
 
   healthRoutes(app, deps);
-  homeRoutes(app, { ...deps, sandbox: deps.sandbox ?? false });
+  consoleRoutes(app, { ...deps, sandbox: deps.sandbox ?? false });
   callbackRoutes(app, deps);
   app.use('/api/*', async (c, next) => {
     if (c.req.path === '/api/openapi.json') return next();

@@ -311,7 +311,9 @@ function appChannelShape(channel: 'feishu_app' | 'lark_app', label: string) {
       .min(1)
       .max(128)
       .optional()
-      .describe('Group chat id (`oc_…`, from the console chat picker or `GET /api/im-apps/<app>/chats`); the bot must be in it.'),
+      .describe(
+        'Group chat id (`oc_…`, from the console chat picker or `GET /api/im-apps/<app>/chats`); the bot must be in it.',
+      ),
     to: z
       .array(imPersonSchema)
       .max(100)

@@ -19,6 +19,7 @@ export async function serve(_args: string[], env: Record<string, string | undefi
           `    ${token}`,
           '',
           `  Use it with the CLI:  export SIGNOFF_TOKEN=${token}`,
+          `  Open the console:     ${config.publicUrl}/#token=${token}`,
           '',
         ].join('\n'),
       );

@@ -1,0 +1,3 @@
+export function InboxPage() {
+  return <p>Sandbox inbox: coming.</p>;
+}
