@@ -28,7 +28,7 @@ export async function serve(_args: string[], env: Record<string, string | undefi
   const database = config.databaseUrl ? 'PostgreSQL' : `embedded database in ${config.dataDir}`;
   log.info(
     { address: signoff.url, public: config.publicUrl },
-    `Signoff is ready on ${signoff.url} (${database})`,
+    `Signoff is ready on ${signoff.url} (${database}); console at ${config.publicUrl}`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
