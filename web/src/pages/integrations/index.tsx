@@ -1,9 +1,5 @@
-export function IntegrationsPage() {
-  return <p>IM apps: coming.</p>;
-}
-export function ImAppNewPage({ type }: { type: string }) {
-  return <p>New {type} app: coming.</p>;
-}
-export function ImAppEditPage({ id }: { id: string }) {
-  return <p>Edit {id}: coming.</p>;
-}
+// Settings → Integrations → IM: the list (/settings/im), adding an app (/settings/im/new/:type) and one
+// app (/settings/im/:id).
+export { ImAppEditPage } from './edit-app-page';
+export { IntegrationsPage } from './im-apps-list';
+export { ImAppNewPage } from './new-app-page';
