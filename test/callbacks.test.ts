@@ -1458,8 +1458,20 @@ describe('sandbox end to end (PGlite)', () => {
       expect(Array.isArray(vendor.pending_approvals)).toBe(true);
       expect(Array.isArray(vendor.messages)).toBe(true);
     }
-    // No credential of any fake is in the state.
-    const text = JSON.stringify(state);
+    // The fakes' demo credentials are shown only as their developer console would show them, next to
+    // the fake's API base; no credential appears anywhere else in the state (people, messages, approvals).
+    for (const vendor of state.vendors) {
+      const registered = sandboxCredentials(vendor.type);
+      expect(vendor.developer_console.api_base).toBe(`http://localhost/sandbox/${vendor.type}`);
+      for (const secret of Object.values(registered.secrets))
+        expect(Object.values(vendor.developer_console.credentials)).toContain(secret);
+      for (const robot of vendor.developer_console.robots)
+        expect(robot.url.startsWith(`${vendor.developer_console.api_base}/`)).toBe(true);
+    }
+    const text = JSON.stringify({
+      ...state,
+      vendors: state.vendors.map((vendor: any) => ({ ...vendor, developer_console: undefined })),
+    });
     for (const secret of allSandboxSecrets()) expect(text.includes(secret)).toBe(false);
   });
 

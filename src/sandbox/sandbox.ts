@@ -24,18 +24,34 @@ export const sandboxAppId = (type: string) => `ima_sandbox_${type}`;
 export function mountSandbox(app: Hono<any>, vendors: SandboxVendor[]): void {
   for (const vendor of vendors) app.route(`/sandbox/${vendor.type}`, vendor.app);
   app.get('/sandbox', (c) => c.html(sandboxPage(vendors, c.req.query('notice'))));
-  app.get('/sandbox/state', (c) =>
-    c.json({
-      vendors: vendors.map((vendor) => ({
-        type: vendor.type,
-        label: vendor.label,
-        im_app: { id: sandboxAppId(vendor.type), name: vendor.imApp.name },
-        people: vendor.people(),
-        pending_approvals: vendor.pendingApprovals(),
-        messages: vendor.messages(),
-      })),
-    }),
-  );
+  app.get('/sandbox/state', (c) => {
+    // The fakes answer on whatever origin the browser reached this server at.
+    const origin = new URL(c.req.url).origin;
+    return c.json({
+      vendors: vendors.map((vendor) => {
+        const apiBase = `${origin}/sandbox/${vendor.type}`;
+        return {
+          type: vendor.type,
+          label: vendor.label,
+          im_app: { id: sandboxAppId(vendor.type), name: vendor.imApp.name },
+          people: vendor.people(),
+          chats: vendor.chats(),
+          pending_approvals: vendor.pendingApprovals(),
+          messages: vendor.messages(),
+          // What the fake vendor's own developer console would show: its demo app's credentials and its
+          // group robots' webhooks, so a newcomer can rehearse "Add IM app" or a robot notification by
+          // copying them, as from the real console. They are made-up values that only the fake accepts
+          // (the sandbox is a demo mode, off in production with SIGNOFF_SANDBOX=false); the credentials of
+          // apps registered through the API are never shown.
+          developer_console: {
+            api_base: apiBase,
+            credentials: { ...vendor.imApp.settings, ...vendor.imApp.secrets },
+            robots: vendor.robots().map(({ path, ...robot }) => ({ url: apiBase + path, ...robot })),
+          },
+        };
+      }),
+    });
+  });
   // For a standalone sandbox (`signoff sandbox`): point a fake's callbacks at a Signoff server, as an
   // operator does in the vendor console.
   app.post('/sandbox/connect', async (c) => {

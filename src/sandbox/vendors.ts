@@ -22,6 +22,8 @@ export interface SandboxPerson {
 export interface SandboxApproval {
   id: string;
   title: string;
+  /** The form's text, as the approvers read it in the vendor's approval app (it says which run asks). */
+  form: string;
   status: string;
   /** People who may act now. */
   waiting_for: SandboxPerson[];
@@ -29,10 +31,32 @@ export interface SandboxApproval {
 }
 
 export interface SandboxMessage {
+  /** Stable within the fake's life (the console keys its message views by it). */
+  id: string;
+  /** Who it went to: a group chat, people (direct / work notification / app message), or a group robot. */
+  via: 'chat' | 'people' | 'robot';
   to: string;
   kind: string;
   content: string;
   at: string;
+  /** When a card was last updated in place (Feishu/Lark), if it was. */
+  updated_at?: string;
+}
+
+/** A group chat the fake's bot is in (Feishu/Lark), so the console can name a message's chat. */
+export interface SandboxChat {
+  id: string;
+  name: string;
+}
+
+/** A group robot the fake knows: what an operator copies from the group's robot settings. */
+export interface SandboxRobot {
+  /** The webhook path under the fake's API base. */
+  path: string;
+  /** The signing secret (DingTalk 加签, Feishu 签名校验), when the robot has one. */
+  secret?: string;
+  /** The group it posts into, when the fake knows it. */
+  chat?: string;
 }
 
 export type SandboxFake =
@@ -55,6 +79,10 @@ export interface SandboxVendor {
     secrets: Record<string, string>;
   };
   people(): SandboxPerson[];
+  /** Group chats the app's bot is in (Feishu/Lark only; the other fakes' groups are reached by robots). */
+  chats(): SandboxChat[];
+  /** The fake's demo group robots (custom bots). */
+  robots(): SandboxRobot[];
   pendingApprovals(): SandboxApproval[];
   messages(): SandboxMessage[];
   /** A fake person decides in the vendor's approval app; the vendor's callback follows. */
@@ -85,6 +113,31 @@ export function createSandboxVendors(options: SandboxOptions): SandboxVendor[] {
 
 const iso = (value: number | string) =>
   new Date(typeof value === 'string' ? Number(value) : value).toISOString();
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The text values of a form's fields, one after the other: Feishu widgets `{value}`, DingTalk
+ * `formComponentValues` `{value}`, WeCom `apply_data.contents` `{value: {text}}`.
+ */
+function formText(fields: unknown): string {
+  if (!Array.isArray(fields)) return '';
+  return fields
+    .map((field: { value?: unknown }) => {
+      const value = field?.value;
+      if (typeof value === 'string') return value;
+      const text = (value as { text?: unknown } | undefined)?.text;
+      return typeof text === 'string' ? text : '';
+    })
+    .filter(Boolean)
+    .join('\n\n');
+}
 
 function feishuLike(type: 'feishu' | 'lark', label: string, options: SandboxOptions): SandboxVendor {
   const credentials = {
@@ -121,12 +174,26 @@ function feishuLike(type: 'feishu' | 'lark', label: string, options: SandboxOpti
       },
     },
     people: () => fake.seed.users.slice(0, 30).map((user) => person(user.open_id)),
+    chats: () =>
+      fake.seed.chats
+        .filter((chat) => chat.bot_member)
+        .map((chat) => ({ id: chat.chat_id, name: chat.name })),
+    robots: () =>
+      fake.seed.hooks.map((hook) => {
+        const chat = fake.seed.chats.find((candidate) => candidate.chat_id === hook.chat_id);
+        return {
+          path: `/open-apis/bot/v2/hook/${hook.hook_id}`,
+          ...(hook.secret ? { secret: hook.secret } : {}),
+          ...(chat ? { chat: chat.name } : {}),
+        };
+      }),
     pendingApprovals: () =>
       [...fake.instances.values()]
         .filter((instance) => instance.status === 'PENDING')
         .map((instance) => ({
           id: instance.instance_code,
           title: instance.title ?? instance.serial_number,
+          form: formText(parseJson(instance.form)),
           status: instance.status,
           waiting_for: instance.tasks
             .filter((task) => task.status === 'PENDING')
@@ -135,12 +202,17 @@ function feishuLike(type: 'feishu' | 'lark', label: string, options: SandboxOpti
         })),
     messages: () => [
       ...fake.messages.map((message) => ({
+        id: message.message_id,
+        via: message.receive_id_type === 'chat_id' ? ('chat' as const) : ('people' as const),
         to: message.receive_id,
         kind: message.msg_type,
         content: message.content,
         at: iso(message.create_time),
+        ...(message.update_time ? { updated_at: iso(message.update_time) } : {}),
       })),
-      ...fake.hookMessages.map((message) => ({
+      ...fake.hookMessages.map((message, index) => ({
+        id: `hook-${index}`,
+        via: 'robot' as const,
         to: `custom bot ${message.hook_id}`,
         kind: message.msg_type,
         content: JSON.stringify(message.body.card ?? message.body.content ?? {}),
@@ -199,12 +271,19 @@ function dingtalk(options: SandboxOptions): SandboxVendor {
       secrets: { app_secret: app.appSecret, aes_key: app.aesKey, token: app.token },
     },
     people: () => [...fake.users.keys()].map(person),
+    chats: () => [],
+    robots: () =>
+      dingTalkDemoSeed.robots.map((robot) => ({
+        path: `/robot/send?access_token=${encodeURIComponent(robot.accessToken)}`,
+        ...(robot.secret ? { secret: robot.secret } : {}),
+      })),
     pendingApprovals: () =>
       [...fake.instances.values()]
         .filter((instance) => instance.status === 'RUNNING')
         .map((instance) => ({
           id: instance.processInstanceId,
           title: instance.title,
+          form: formText(instance.formComponentValues),
           status: instance.status,
           waiting_for: instance.tasks
             .filter((task) => task.status === 'RUNNING')
@@ -213,12 +292,16 @@ function dingtalk(options: SandboxOptions): SandboxVendor {
         })),
     messages: () => [
       ...fake.workNotifications.map((message) => ({
+        id: `notice-${message.taskId}`,
+        via: 'people' as const,
         to: message.userIds.join(', '),
         kind: String(message.msg.msgtype ?? 'work_notification'),
         content: JSON.stringify(message.msg),
         at: iso(message.at),
       })),
-      ...fake.robotMessages.map((message) => ({
+      ...fake.robotMessages.map((message, index) => ({
+        id: `robot-${index}`,
+        via: 'robot' as const,
         to: `robot ${message.robot}`,
         kind: String(message.body.msgtype ?? 'robot'),
         content: JSON.stringify(message.body),
@@ -270,12 +353,16 @@ function wecom(options: SandboxOptions): SandboxVendor {
       },
     },
     people: () => fake.users().map((user) => person(user.userid)),
+    chats: () => [],
+    robots: () =>
+      (corp.robots ?? []).map((key) => ({ path: `/cgi-bin/webhook/send?key=${encodeURIComponent(key)}` })),
     pendingApprovals: () =>
       fake.approvals({ status: 1 }).map((approval) => {
         const node = approval.nodes.find((candidate) => candidate.sp_status === 1);
         return {
           id: approval.sp_no,
           title: approval.sp_name,
+          form: formText(approval.apply_data.contents),
           status: 'pending',
           waiting_for: (node?.details ?? [])
             .filter((detail) => detail.sp_status === 1)
@@ -285,12 +372,16 @@ function wecom(options: SandboxOptions): SandboxVendor {
       }),
     messages: () => [
       ...fake.messages.map((message) => ({
+        id: message.msgid,
+        via: 'people' as const,
         to: message.touser.join(', '),
         kind: message.msgtype,
         content: JSON.stringify(message.body),
         at: iso(message.at),
       })),
-      ...fake.robotMessages.map((message) => ({
+      ...fake.robotMessages.map((message, index) => ({
+        id: `robot-${index}`,
+        via: 'robot' as const,
         to: `robot ${message.key}`,
         kind: message.msgtype,
         content: JSON.stringify(message.body),
