@@ -27,20 +27,28 @@ export function usePoll<T>(
   const latestLoad = useRef(load);
   latestLoad.current = load;
   const key = JSON.stringify(deps);
+  // Each (re)start is a generation: a read begun by an earlier one (aborted on unmount or when deps
+  // change) neither shows its result nor keeps the next generation waiting.
+  const generation = useRef(0);
   const read = useCallback(async () => {
     if (busy.current) return;
     busy.current = true;
-    controller.current = new AbortController();
+    const mine = generation.current;
+    const abort = new AbortController();
+    controller.current = abort;
     try {
-      setData(await latestLoad.current(controller.current.signal));
+      const value = await latestLoad.current(abort.signal);
+      if (mine !== generation.current) return;
+      setData(value);
       setError(undefined);
     } catch (caught) {
-      if ((caught as Error).name !== 'AbortError') {
-        setError(caught instanceof ApiError ? caught : new ApiError(0, 'client', String(caught)));
-      }
+      if (mine !== generation.current || (caught as Error).name === 'AbortError') return;
+      setError(caught instanceof ApiError ? caught : new ApiError(0, 'client', String(caught)));
     } finally {
-      busy.current = false;
-      setLoading(false);
+      if (mine === generation.current) {
+        busy.current = false;
+        setLoading(false);
+      }
     }
   }, []);
 
@@ -49,7 +57,11 @@ export function usePoll<T>(
     setLoading(true);
     setData(undefined);
     void read();
-    return () => controller.current?.abort();
+    return () => {
+      generation.current += 1;
+      busy.current = false;
+      controller.current?.abort();
+    };
   }, [read, key]);
 
   useEffect(() => {

@@ -1,6 +1,3 @@
-export function RunsPage() {
-  return <p>Runs: coming.</p>;
-}
-export function RunPage({ id }: { id: string }) {
-  return <p>Run {id}: coming.</p>;
-}
+// The runs area: the list of runs (/runs) and one run, live (/runs/:id).
+export { RunPage } from './run-page';
+export { RunsPage } from './runs-list';
