@@ -8,6 +8,10 @@ import { adminToken, startStack, type TestStack } from '../stack.js';
 /** Debian's Chromium (`.ci/run` installs it); CHROMIUM_PATH points elsewhere. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const hasChromium = existsSync(chromiumPath);
+// CI installs Chromium and sets this: there, a missing browser fails the console tests instead of skipping them.
+if (!hasChromium && process.env.SIGNOFF_REQUIRE_BROWSER) {
+  throw new Error(`No Chromium at ${chromiumPath}: install Debian's chromium or set CHROMIUM_PATH.`);
+}
 
 export const desktop = { width: 1280, height: 900 };
 export const phone = { width: 390, height: 844 };
