@@ -1,6 +1,5 @@
-export function WorkflowsPage() {
-  return <p>Workflows: coming.</p>;
-}
-export function WorkflowEditorPage({ name }: { name?: string }) {
-  return <p>Workflow {name ?? 'new'}: coming.</p>;
-}
+// The workflows area: the list (/workflows) and the editor (/workflows/new, /workflows/:name).
+import './workflows.css';
+
+export { WorkflowEditorPage } from './workflow-editor';
+export { WorkflowsPage } from './workflows-list';
