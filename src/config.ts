@@ -21,6 +21,13 @@ const schema = z.object({
   SIGNOFF_SMTP_URL: z.string().optional(),
   SIGNOFF_MAIL_FROM: z.string().optional(),
   SIGNOFF_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIGNOFF_METRICS_TOKEN: z.string().min(20, 'must be at least 20 characters').optional(),
+  SIGNOFF_SHUTDOWN_TIMEOUT: z.coerce
+    .number()
+    .int('must be a whole number of seconds')
+    .min(5, 'must be at least 5 (seconds)')
+    .max(3600)
+    .default(20),
 });
 
 export interface Config {
@@ -42,6 +49,10 @@ export interface Config {
   language: Language;
   /** SMTP for `mail` notifications (SIGNOFF_SMTP_URL, SIGNOFF_MAIL_FROM); undefined when not set. */
   mail: MailSettings | undefined;
+  /** Bearer token GET /metrics asks for; without one, /metrics is open (it carries no secrets). */
+  metricsToken: string | undefined;
+  /** On SIGTERM the process has exited by then: in-flight work gets all but the last 5 s (SIGNOFF_SHUTDOWN_TIMEOUT). */
+  shutdownTimeoutMs: number;
 }
 
 export function readConfig(env: Record<string, string | undefined>): Config {
@@ -65,6 +76,8 @@ export function readConfig(env: Record<string, string | undefined>): Config {
     sandbox: value.SIGNOFF_SANDBOX === 'true' || value.SIGNOFF_SANDBOX === '1',
     language: value.SIGNOFF_LANGUAGE,
     mail: mailSettingsFromEnv(env),
+    metricsToken: value.SIGNOFF_METRICS_TOKEN,
+    shutdownTimeoutMs: value.SIGNOFF_SHUTDOWN_TIMEOUT * 1000,
     secrets: Object.fromEntries(
       Object.entries(env)
         .filter(

@@ -2,6 +2,7 @@
 // the engine and the HTTP app. `startSignoff` is what `signoff serve` and the tests call.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -14,10 +15,11 @@ import { eventConnectors } from './engine/event-connectors.js';
 import { LiveConnections } from './engine/live-connections.js';
 import { type Queue, startQueue } from './engine/queue.js';
 import type { Logger } from './log.js';
+import { createSignoffMetrics, type SignoffMetrics } from './metrics/signoff-metrics.js';
 import { channelSenders } from './notifications/channels/index.js';
 import { createMailer } from './notifications/channels/mail.js';
 import { ImClients } from './providers/clients.js';
-import type { Fetch } from './providers/http.js';
+import { type Fetch, observedFetch } from './providers/http.js';
 import { localFetch } from './sandbox/local-fetch.js';
 import { mountSandbox, registerSandboxApps, removeSandboxApps } from './sandbox/sandbox.js';
 import { createSandboxVendors, type SandboxVendor } from './sandbox/vendors.js';
@@ -52,12 +54,23 @@ export interface Signoff {
   db: Db;
   engine: Engine;
   queue: Queue;
+  metrics: SignoffMetrics;
   /** The address it listens on, when listening. */
   url: string | undefined;
   /** The sandbox's vendor fakes, when the sandbox is on (tests play the vendor through them). */
   sandbox: SandboxVendor[] | undefined;
-  close(): Promise<void>;
+  /**
+   * Graceful stop; calling it again returns the same promise. At once: /readyz answers 503, the HTTP
+   * server takes no new connections, the queue fetches no new jobs, the engine starts nothing new, long
+   * connections close. Then in-flight requests, queue handlers, shell jobs and sends get until `graceMs`
+   * (default 10 s) to finish; after that, open connections are cut, shell jobs still running end failed
+   * (interrupted) and queue jobs still active are handed back to the queue (retried). Last, the database.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
+
+/** How long in-flight work may take to finish when `close` is not told. */
+export const defaultGraceMs = 10_000;
 
 export const version: string = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
@@ -67,9 +80,32 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
   const { config, log } = options;
   const embedded = !config.databaseUrl && !options.db;
   const lock: DataDirLock | undefined = embedded ? lockDataDir(config.dataDir) : undefined;
+  const shutdown = { draining: false, deadline: Number.POSITIVE_INFINITY };
+  /** What is left of the grace period. */
+  const left = () => Math.max(0, shutdown.deadline - Date.now());
+  /** Stop taking new work: all at once, when a shutdown begins. */
+  const drain: (() => Promise<void> | void)[] = [];
+  /** Then wait (within the grace period) and close, in the reverse order of starting. */
   const cleanup: (() => Promise<void> | void)[] = [() => lock?.release()];
-  const close = async () => {
-    for (const step of cleanup.reverse()) await step();
+  let closing: Promise<void> | undefined;
+  const close = (closeOptions: { graceMs?: number } = {}): Promise<void> => {
+    closing ??= (async () => {
+      shutdown.draining = true;
+      shutdown.deadline = Date.now() + (closeOptions.graceMs ?? defaultGraceMs);
+      await Promise.allSettled(drain.map(async (step) => step()));
+      let failure: unknown;
+      for (const step of cleanup.reverse()) {
+        try {
+          await step();
+        } catch (error) {
+          // Go on closing the rest (the data-directory lock last); report the first failure.
+          log.error({ err: error }, 'a step of stopping failed');
+          failure ??= error;
+        }
+      }
+      if (failure) throw failure;
+    })();
+    return closing;
   };
   try {
     const db =
@@ -92,11 +128,23 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       onError: (error) => log.error({ err: error }, 'queue error'),
       ...(options.pollingIntervalSeconds ? { pollingIntervalSeconds: options.pollingIntervalSeconds } : {}),
     });
-    cleanup.push(() => queue.stop());
+    drain.push(() => queue.drain());
+    cleanup.push(() => queue.stop(left()));
 
-    // Calls to our own public URL (sandbox fakes, our callbacks) are served in-process.
+    const metrics = createSignoffMetrics({
+      db,
+      queue,
+      version,
+      onError: (source, error) => log.warn({ err: error, source }, 'metrics: a source could not be read'),
+    });
+
+    // Calls to our own public URL (sandbox fakes, our callbacks) are served in-process. Every provider
+    // call is counted (the observer travels with the fetch; providers import nothing for it).
     let appRef: Api | undefined;
-    const outbound = localFetch(config.publicUrl, () => appRef!, options.fetch ?? fetch);
+    const outbound = observedFetch(
+      localFetch(config.publicUrl, () => appRef!, options.fetch ?? fetch),
+      metrics.vendorCall,
+    );
     const sandbox = config.sandbox ? createSandboxVendors({ callbackFetch: outbound }) : undefined;
 
     const secretBox = createSecretBox(loadMasterKey(config.secretKey, config.dataDir));
@@ -110,7 +158,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       log,
       connectors: eventConnectors,
       // The engine is made just below; events only flow once `start()` has run.
-      onEvent: (appId, event): Promise<void> => engine.vendorEvent(appId, event),
+      onEvent: (appId, event): Promise<void> => engine.vendorEvent(appId, event, performance.now()),
     });
     const imApps = approvalApps({ db, configs: imAppConfigs, clients: imClients });
     const mailer = config.mail ? createMailer(config.mail) : undefined;
@@ -132,10 +180,12 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
         language: config.language,
       },
       liveEvents: (appId): boolean => liveConnections.isLive(appId),
+      metrics,
       ...(options.approvalPolls ? { approvalPolls: options.approvalPolls } : {}),
     });
     await engine.start();
-    cleanup.push(() => engine.stop());
+    drain.push(() => engine.drain());
+    cleanup.push(() => engine.stop(left()));
 
     const app = createApp({
       db,
@@ -148,13 +198,17 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       imAppConfigs,
       callbackRecorder,
       // Every recorded event may be a decision: look at the approval it is about, after answering.
-      callbackEvents: (appId, event) => {
+      callbackEvents: (appId, event, receivedAt) => {
         void engine
-          .vendorEvent(appId, event)
+          .vendorEvent(appId, event, receivedAt)
           .catch((error) => log.warn({ err: error, im_app: appId }, 'approval sync after an event failed'));
       },
       sandbox: sandbox !== undefined,
       imAppChanged: (appId) => liveConnections.refresh(appId),
+      queue,
+      draining: () => shutdown.draining,
+      metrics,
+      metricsToken: config.metricsToken,
     });
     // Replay keys only matter inside the 5-minute timestamp window.
     const pruning = setInterval(() => void pruneReplays(db, 10 * 60_000).catch(() => {}), 60_000);
@@ -162,6 +216,8 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     cleanup.push(() => clearInterval(pruning));
     appRef = app;
     await liveConnections.start();
+    // Closed as the shutdown begins, so that (with several instances) another can hold them.
+    drain.push(() => liveConnections.stop());
     cleanup.push(() => liveConnections.stop());
     if (sandbox) {
       mountSandbox(app, sandbox);
@@ -186,15 +242,41 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       });
       const address = server.address() as AddressInfo;
       url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${address.port}`;
-      cleanup.push(
-        () =>
-          new Promise<void>((resolveClose) => {
-            server.close(() => resolveClose());
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      const http = server as HttpServer;
+      let closed: Promise<void> | undefined;
+      // No new connections; idle keep-alive ones close now, busy ones once their request is answered
+      // (a keep-alive connection would otherwise stay open, idle, until its timeout).
+      const stopListening = () => {
+        if (!closed) {
+          closed = new Promise<void>((resolveClose) => http.close(() => resolveClose()));
+          http.prependListener('request', (_request, response) => response.setHeader('connection', 'close'));
+          const sweeper = setInterval(() => http.closeIdleConnections(), 100);
+          sweeper.unref();
+          void closed.finally(() => clearInterval(sweeper));
+        }
+        http.closeIdleConnections();
+        return closed;
+      };
+      drain.push(() => {
+        void stopListening();
+      });
+      cleanup.push(async () => {
+        const done = stopListening();
+        let timer: NodeJS.Timeout | undefined;
+        const inTime = await Promise.race([
+          done.then(() => true),
+          new Promise<boolean>((resolveLate) => {
+            timer = setTimeout(() => resolveLate(false), left());
           }),
-      );
+        ]);
+        clearTimeout(timer);
+        if (!inTime)
+          log.warn('requests still open at the end of the grace period: closing their connections');
+        http.closeAllConnections();
+        await done;
+      });
     }
-    return { app, db, engine, queue, url, sandbox, close };
+    return { app, db, engine, queue, metrics, url, sandbox, close };
   } catch (error) {
     await close().catch(() => {});
     throw error;

@@ -32,11 +32,12 @@ export interface TestStack {
   call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
   /**
    * Stops the server (the database stays), runs `whileDown`, and starts a new one on the same database
-   * (and the same port when listening); `options` replace the reconcile poll intervals from then on.
+   * (and the same port when listening); `options` replace the reconcile poll intervals and settings
+   * (e.g. a new `secretKey`) from then on.
    */
   restart(
     whileDown?: () => Promise<void>,
-    options?: { approvalPolls?: { first: number; max: number } },
+    options?: { approvalPolls?: { first: number; max: number }; config?: Partial<Config> },
   ): Promise<void>;
   close(): Promise<void>;
 }
@@ -69,7 +70,7 @@ export async function startStack(
   const schema = kind === 'postgres' ? `t_${randomBytes(6).toString('hex')}` : undefined;
   const url = kind === 'postgres' ? process.env.TEST_DATABASE_URL! : 'memory://';
   const db = await openDb({ url, ...(schema ? { schema } : {}) });
-  const config: Config = {
+  let config: Config = {
     ...readConfig({}),
     port: 0,
     host: '127.0.0.1',
@@ -108,6 +109,7 @@ export async function startStack(
       const port = signoff.url ? Number(new URL(signoff.url).port) : 0;
       await signoff.close();
       await whileDown?.();
+      if (restartOptions.config) config = { ...config, ...restartOptions.config };
       signoff = await start(port, restartOptions.approvalPolls ?? options.approvalPolls);
     },
     async close() {

@@ -2,8 +2,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { Engine } from '../engine/engine.js';
+import type { Queue } from '../engine/queue.js';
 import { AppError, errorBody, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { SignoffMetrics } from '../metrics/signoff-metrics.js';
 import type { ImClients } from '../providers/clients.js';
 import type { ImEvent } from '../providers/types.js';
 import type { CallbackRecorder } from '../store/callback-recorder.js';
@@ -16,6 +18,7 @@ import { callbackRoutes } from './routes/callbacks.js';
 import { consoleRoutes } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
 import { imAppRoutes } from './routes/im-apps.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { runRoutes } from './routes/runs.js';
 import { userRoutes } from './routes/users.js';
@@ -34,10 +37,21 @@ export interface AppDeps {
   callbackRecorder: CallbackRecorder;
   /** The sandbox is mounted (the home page links to it). */
   sandbox?: boolean;
-  /** Told about every newly recorded vendor event (the approval engine listens). */
-  callbackEvents?: (imAppId: string, event: ImEvent | undefined) => void;
+  /**
+   * Told about every newly recorded vendor event (the approval engine listens), with when its callback
+   * arrived (`performance.now()`).
+   */
+  callbackEvents?: (imAppId: string, event: ImEvent | undefined, receivedAt: number) => void;
   /** Told when an IM app was added, changed or removed (its long connection follows its settings). */
   imAppChanged?: (imAppId: string) => void;
+  /** For /readyz: the queue answers. */
+  queue: Pick<Queue, 'ready'>;
+  /** For /readyz: true once a shutdown has begun (answer 503 so load balancers send work elsewhere). */
+  draining: () => boolean;
+  /** Counted by the callback routes, served at /metrics. */
+  metrics: SignoffMetrics;
+  /** Bearer token /metrics asks for (SIGNOFF_METRICS_TOKEN); without one, /metrics is open. */
+  metricsToken?: string | undefined;
 }
 
 export type Api = OpenAPIHono<{ Variables: AuthVariables }>;
@@ -75,6 +89,7 @@ export function createApp(deps: AppDeps): Api {
   );
 
   healthRoutes(app, deps);
+  metricsRoutes(app, deps);
   consoleRoutes(app, { ...deps, sandbox: deps.sandbox ?? false });
   callbackRoutes(app, deps);
   app.use('/api/*', async (c, next) => {

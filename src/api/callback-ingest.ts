@@ -32,6 +32,8 @@ export type CallbackIngest = (request: IngestRequest) => Promise<IngestReply>;
 
 export type IngestDeps = Pick<AppDeps, 'imAppConfigs' | 'callbackRecorder' | 'callbackEvents' | 'log'> & {
   now?: () => number;
+  /** Counts every answered callback by vendor and result. */
+  metrics?: Pick<AppDeps['metrics'], 'callback'>;
 };
 
 const errorReply = (error: AppError): IngestReply => ({
@@ -47,6 +49,7 @@ export const tooLargeReply = (): IngestReply =>
 export function createCallbackIngest(deps: IngestDeps): CallbackIngest {
   const now = deps.now ?? Date.now;
   return async (request) => {
+    const receivedAt = performance.now();
     const { id } = request;
     const type = request.type as ImType;
     let outcome = 'accepted';
@@ -69,7 +72,7 @@ export function createCallbackIngest(deps: IngestDeps): CallbackIngest {
       // Told once the answer is on its way: what listens may query the database, and on PGlite a query
       // runs inside the microtasks that would otherwise come before this batch's replies are written.
       const told = deps.callbackEvents;
-      if (told) setImmediate(() => told(record.id, result.event));
+      if (told) setImmediate(() => told(record.id, result.event, receivedAt));
       return { status: result.status, contentType: result.content_type, body: result.body };
     } catch (error) {
       const failure = isAppError(error)
@@ -83,6 +86,7 @@ export function createCallbackIngest(deps: IngestDeps): CallbackIngest {
       if (reply.status >= 500) reply.status = 400;
       return reply;
     } finally {
+      deps.metrics?.callback(type, outcome);
       deps.log.debug({ type, im_app: id, outcome }, 'callback');
     }
   };

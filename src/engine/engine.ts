@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { EngineMetrics } from '../metrics/signoff-metrics.js';
 import type { ChannelSender } from '../notifications/channels/index.js';
 import type { Language } from '../notifications/message.js';
 import { Notifier } from '../notifications/notifier.js';
@@ -65,7 +66,7 @@ import { type Queue, queues } from './queue.js';
 import { jobSpec, templateContext } from './run-context.js';
 import { runShellJob } from './shell-job.js';
 import { isFinalJob, isFinalRun, type JobStatus } from './status.js';
-import { VendorApprovalDriver } from './vendor-approval.js';
+import { type Arrival, VendorApprovalDriver } from './vendor-approval.js';
 import type { VendorApprovalSpec } from './workflow-spec.js';
 
 export interface EngineOptions {
@@ -105,9 +106,14 @@ export interface EngineOptions {
     /** Default language of messages (SIGNOFF_LANGUAGE). */
     language?: Language;
   };
+  /** Told about each decision recorded and each delivery attempt (the /metrics counters). */
+  metrics?: EngineMetrics;
 }
 
 export type Actor = Pick<User, 'id' | 'name' | 'is_admin'>;
+
+/** Why a shell job cut off by a stopping server failed; `recover` gives a crashed one the same reason. */
+const interruptedReason = 'interrupted: the server stopped while this job was running';
 
 /** Tries at creating a vendor approval instance before its job fails (about 10 minutes of backoff). */
 const vendorCreateAttempts = 8;
@@ -128,8 +134,14 @@ export class Engine {
   private readonly exclusive: boolean;
   /** Messages being sent by this process's fast path; `stop` lets them finish. */
   private readonly sending = new Set<Promise<unknown>>();
-  /** Shell jobs running in this process, so a cancel here stops them at once. */
-  private readonly local = new Map<number, { cancel(): void; done: Promise<unknown> }>();
+  /** Other work started here outside a queue handler (fast path, vendor events, polls); `stop` waits. */
+  private readonly inflight = new Set<Promise<unknown>>();
+  /**
+   * Shell jobs running in this process, so a cancel here stops them at once; `done` settles once the
+   * job's end is committed. `interrupt` stops it for a server shutdown (the job ends failed, interrupted).
+   */
+  private readonly local = new Map<number, { cancel(): void; interrupt(): void; done: Promise<unknown> }>();
+  private readonly metrics: EngineMetrics | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -151,13 +163,15 @@ export class Engine {
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.exclusive = options.exclusive ?? false;
     this.pollCheckMs = options.pollCheckMs ?? 1_000;
+    this.metrics = options.metrics;
     this.vendor = options.approvalApps
       ? new VendorApprovalDriver({
           db: this.db,
           log: this.log,
           publicUrl: this.publicUrl,
           apps: options.approvalApps,
-          settle: (approvalId, outcome, state) => this.settleApproval(approvalId, outcome, state),
+          settle: (approvalId, outcome, state, arrival) =>
+            this.settleApproval(approvalId, outcome, state, arrival),
           ...(options.liveEvents ? { liveEvents: options.liveEvents } : {}),
           ...(options.pollClock ? { now: options.pollClock } : {}),
           ...(options.approvalPolls ? { intervals: options.approvalPolls } : {}),
@@ -180,6 +194,9 @@ export class Engine {
         senders: options.notifications.senders,
         onAttempt: (row, line) => this.notificationAttempt(row, line),
         onFinal: (row) => this.notificationFinal(row),
+        ...(options.metrics
+          ? { onOutcome: (row, outcome) => options.metrics?.notification(row.channel, outcome) }
+          : {}),
       });
     }
   }
@@ -198,7 +215,7 @@ export class Engine {
       await this.outbox?.deliver(notificationId);
     });
     this.timer = setInterval(() => {
-      void this.tick().catch((error) => this.log.error({ err: error }, 'engine maintenance failed'));
+      this.track(this.tick().catch((error) => this.log.error({ err: error }, 'engine maintenance failed')));
     }, this.heartbeatMs);
     this.timer.unref();
     if (this.vendor) {
@@ -210,11 +227,13 @@ export class Engine {
       this.pollTimer = setInterval(() => {
         if (polling || this.stopping) return;
         polling = true;
-        void this.vendor!.pollDue()
-          .catch((error) => this.log.error({ err: error }, 'approval polls failed'))
-          .finally(() => {
-            polling = false;
-          });
+        this.track(
+          this.vendor!.pollDue()
+            .catch((error) => this.log.error({ err: error }, 'approval polls failed'))
+            .finally(() => {
+              polling = false;
+            }),
+        );
       }, this.pollCheckMs);
       this.pollTimer.unref();
     }
@@ -240,19 +259,73 @@ export class Engine {
     return this.vendor ? this.vendor.pollDue() : 0;
   }
 
-  /** An event from an IM app (callback, long connection, stream): syncs the approval it is about, if any. */
-  async vendorEvent(appId: string, event: ImEvent | undefined): Promise<void> {
-    await this.vendor?.onEvent(appId, event);
+  /**
+   * An event from an IM app (callback, long connection, stream), received at `receivedAt`
+   * (`performance.now()`): syncs the approval it is about, if any.
+   */
+  async vendorEvent(
+    appId: string,
+    event: ImEvent | undefined,
+    receivedAt = performance.now(),
+  ): Promise<void> {
+    if (!this.vendor) return;
+    await this.track(this.vendor.onEvent(appId, event, receivedAt));
   }
 
-  /** Stops taking work; shell jobs still running here are stopped and end `failed` (interrupted). */
-  async stop(): Promise<void> {
+  /** Work `stop` should wait for; returns the same promise. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    void work.then(
+      () => this.inflight.delete(work),
+      () => this.inflight.delete(work),
+    );
+    return work;
+  }
+
+  /**
+   * Starts a shutdown: from now on this engine starts no new work (no fast path, no polls, no recovery
+   * ticks); what was started goes on. Queued work stays queued for the next start or another instance.
+   */
+  drain(): void {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     if (this.pollTimer) clearInterval(this.pollTimer);
-    const running = [...this.local.values()];
-    for (const job of running) job.cancel();
-    await Promise.allSettled(running.map((job) => job.done));
+  }
+
+  /**
+   * Stops taking work and waits up to `graceMs` for what is in flight here: shell jobs, sends, events,
+   * polls. Shell jobs still running then are stopped and end `failed` (interrupted), as `recover` would
+   * end them after a crash: a cut-off script is never re-run silently, and never left hanging.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.drain();
+    const deadline = Date.now() + graceMs;
+    const pending = () => [
+      ...[...this.local.values()].map((job) => job.done),
+      ...this.sending,
+      ...this.inflight,
+    ];
+    if (this.local.size > 0)
+      this.log.info(
+        { jobs: [...this.local.keys()], grace_ms: graceMs },
+        'waiting for shell jobs running here to finish',
+      );
+    while (pending().length > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(pending()),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, deadline - Date.now());
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    const cutOff = [...this.local.entries()];
+    for (const [jobId, job] of cutOff) {
+      this.log.warn({ job: jobId }, 'stopping a shell job: the server is shutting down');
+      job.interrupt();
+    }
+    await Promise.allSettled(cutOff.map(([, job]) => job.done));
     // A send in flight finishes (at most a request timeout); what it did not finish is sent after restart.
     await Promise.allSettled([...this.sending]);
     await removeInstance(this.db, this.instanceId).catch(() => {});
@@ -318,6 +391,7 @@ export class Engine {
     decision: Decision;
     comment?: string | null | undefined;
   }): Promise<ApprovalRecord> {
+    const arrivedAt = performance.now();
     const found = await findApproval(this.db, input.approvalId);
     if (!found) throw new AppError('not_found', `No approval ${input.approvalId}.`);
     const execute = await this.db.transaction(async (tx) => {
@@ -358,6 +432,7 @@ export class Engine {
       });
       return this.advance(tx, approval.run_id);
     });
+    this.metrics?.decided(found.kind, 'api', (performance.now() - arrivedAt) / 1000);
     this.kick(execute);
     return (await findApproval(this.db, input.approvalId))!;
   }
@@ -409,11 +484,23 @@ export class Engine {
         logs,
         isCancelled: () => this.isCancelled(job.id),
       });
-      this.local.set(job.id, handle);
-      void handle.done
-        .then((result) => this.finishJob(job, result.status, result.reason, result.outputs))
+      let interrupted = false;
+      const done = handle.done
+        .then((result) =>
+          interrupted && result.status === 'cancelled'
+            ? this.finishJob(job, 'failed', interruptedReason, result.outputs)
+            : this.finishJob(job, result.status, result.reason, result.outputs),
+        )
         .catch((error) => this.log.error({ err: error, job: job.id }, 'shell job failed to finish'))
         .finally(() => this.local.delete(job.id));
+      this.local.set(job.id, {
+        cancel: handle.cancel,
+        interrupt: () => {
+          interrupted = true;
+          handle.cancel();
+        },
+        done,
+      });
       return;
     }
     if (spec.type === 'notification') {
@@ -529,7 +616,12 @@ export class Engine {
    * The decision path for vendor approvals: the vendor's instance has ended (`outcome`). Settles the
    * approval and its job once; later calls for the same approval change nothing.
    */
-  private async settleApproval(approvalId: number, outcome: Outcome, state: InstanceState): Promise<void> {
+  private async settleApproval(
+    approvalId: number,
+    outcome: Outcome,
+    state: InstanceState,
+    arrival: Arrival,
+  ): Promise<void> {
     const found = await findApproval(this.db, approvalId);
     if (found?.status !== 'pending') return;
     const execute = await this.db.transaction(async (tx) => {
@@ -547,6 +639,7 @@ export class Engine {
     // Two events read the ended instance at once: the one that lost the race settled nothing, and says
     // nothing (it used to log "decided" as well, so one decision showed up twice in the log).
     if (!execute) return;
+    this.metrics?.decided(found.kind, arrival.source, (performance.now() - arrival.at) / 1000);
     this.kick(execute);
     this.log.info({ approval: approvalId, outcome: outcome.status }, 'vendor approval decided');
   }
@@ -624,9 +717,12 @@ export class Engine {
 
   /** The fast path: start claimed-later work (and send stored messages) now, not at the queue's next poll. */
   private kick(jobIds: number[]): void {
-    for (const jobId of jobIds) {
-      void this.executeJob(jobId).catch((error) =>
-        this.log.error({ err: error, job: jobId }, 'job execution failed'),
+    // Stopping: the queue holds these jobs; the next start (or another instance) runs them.
+    for (const jobId of this.stopping ? [] : jobIds) {
+      this.track(
+        this.executeJob(jobId).catch((error) =>
+          this.log.error({ err: error, job: jobId }, 'job execution failed'),
+        ),
       );
     }
     for (const id of this.notifier?.drain() ?? []) this.sendNow(id);
@@ -714,9 +810,7 @@ export class Engine {
           if (requeued) await this.queue.send(tx, queues.executeJob, { jobId: job.id });
           return requeued ? [job.id] : [];
         }
-        const failed = await transitionJob(tx, job.id, ['running'], 'failed', {
-          reason: 'interrupted: the server stopped while this job was running',
-        });
+        const failed = await transitionJob(tx, job.id, ['running'], 'failed', { reason: interruptedReason });
         return failed ? this.advance(tx, job.run_id) : [];
       });
       this.kick(execute);

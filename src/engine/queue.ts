@@ -3,7 +3,7 @@
 // The engine also runs fresh work at once in-process (the fast path); queue handlers are idempotent, so
 // the queue delivering the same work later changes nothing.
 import PgBoss from 'pg-boss';
-import type { Db, Tx } from '../store/db.js';
+import { type Db, quoteIdent, type Tx } from '../store/db.js';
 
 export const queues = {
   executeJob: 'execute-job',
@@ -37,7 +37,24 @@ export interface Queue {
   work<Q extends QueueName>(queue: Q, handler: (data: QueueMessages[Q]) => Promise<void>): Promise<void>;
   /** Jobs waiting or active, per queue (for operations and tests). */
   depth(): Promise<Record<string, number>>;
-  stop(): Promise<void>;
+  /** Jobs per queue: `due` (waiting, may start now), `scheduled` (waiting for a later time), `active`. */
+  sizes(): Promise<QueueSize[]>;
+  /** Resolves when the queue is started and its database answers; throws (saying why) otherwise. */
+  ready(): Promise<void>;
+  /** Stops fetching new jobs; handlers already running go on (shutdown, before `stop`). */
+  drain(): Promise<void>;
+  /**
+   * Waits up to `timeoutMs` for running handlers, then hands back what is still running (it is retried,
+   * here after a restart or on another instance) and closes the queue's connections.
+   */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export interface QueueSize {
+  queue: string;
+  due: number;
+  scheduled: number;
+  active: number;
 }
 
 export interface QueueOptions {
@@ -60,6 +77,7 @@ export async function startQueue(options: QueueOptions): Promise<Queue> {
     supervise: true,
   });
   boss.on('error', options.onError);
+  let state: 'running' | 'draining' | 'stopped' = 'running';
   await boss.start();
   for (const name of Object.values(queues)) {
     await boss.createQueue(name, {
@@ -100,8 +118,38 @@ export async function startQueue(options: QueueOptions): Promise<Queue> {
       for (const name of Object.values(queues)) result[name] = await boss.getQueueSize(name);
       return result;
     },
-    async stop() {
-      await boss.stop({ graceful: true, wait: true, timeout: 5000 });
+    async sizes() {
+      const rows = await options.db.query<{ name: string; due: string; scheduled: string; active: string }>(
+        `select name,
+           count(*) filter (where state in ('created', 'retry') and start_after <= now()) as due,
+           count(*) filter (where state in ('created', 'retry') and start_after > now()) as scheduled,
+           count(*) filter (where state = 'active') as active
+         from ${quoteIdent(options.schema)}.job where state in ('created', 'retry', 'active') group by name`,
+      );
+      return Object.values(queues).map((name) => {
+        const row = rows.find((candidate) => candidate.name === name);
+        return {
+          queue: name,
+          due: Number(row?.due ?? 0),
+          scheduled: Number(row?.scheduled ?? 0),
+          active: Number(row?.active ?? 0),
+        };
+      });
+    },
+    async ready() {
+      if (state !== 'running') throw new Error(`the queue is ${state}`);
+      // Through pg-boss's own connections (a pool of its own on PostgreSQL), not ours.
+      if (!(await boss.isInstalled())) throw new Error('the queue schema is missing');
+    },
+    async drain() {
+      if (state !== 'running') return;
+      state = 'draining';
+      for (const name of Object.values(queues)) await boss.offWork(name);
+    },
+    async stop(timeoutMs = 5000) {
+      state = 'stopped';
+      // pg-boss waits at least a second; what is still active then is failed, i.e. retried later.
+      await boss.stop({ graceful: true, wait: true, timeout: Math.max(1000, timeoutMs) });
     },
   };
 }

@@ -44,6 +44,15 @@ const pollShare = { events: { perCheck: 5, readers: 1 }, poll: { perCheck: 20, r
 /** A definition claim not finished for this long was left by a crashed creator and may be taken over. */
 const definitionClaimStaleMs = 60_000;
 
+/**
+ * What made us look at an instance, and when that arrived (`performance.now()`): decision latency is
+ * measured from here to the commit that settles the approval.
+ */
+export interface Arrival {
+  source: 'event' | 'poll';
+  at: number;
+}
+
 export type CreateResult =
   | { approvalId: number }
   | { failed: string }
@@ -55,7 +64,7 @@ export interface VendorApprovalDeps {
   publicUrl: string;
   apps: ApprovalApps;
   /** Settles a pending approval through the engine's decision path (idempotent). */
-  settle(approvalId: number, outcome: Outcome, state: InstanceState): Promise<void>;
+  settle(approvalId: number, outcome: Outcome, state: InstanceState, arrival: Arrival): Promise<void>;
   /** True while a long connection or stream for the app is up (events arrive without a public URL). */
   liveEvents?(appId: string): boolean;
   /** The poll schedule's clock (benchmarks simulate an hour with it); default Date.now. */
@@ -294,7 +303,10 @@ export class VendorApprovalDriver {
   // -------------------------------------------------------------------- sync
 
   /** Reads the instance from the vendor and settles the approval if it has ended. Idempotent. */
-  async sync(approvalId: number): Promise<void> {
+  async sync(
+    approvalId: number,
+    arrival: Arrival = { source: 'poll', at: performance.now() },
+  ): Promise<void> {
     const approval = await findApproval(this.deps.db, approvalId);
     if (approval?.status !== 'pending' || !approval.vendor_instance_id || !approval.im_app_id) return;
     const opened = await this.deps.apps.open(approval.im_app_id);
@@ -305,11 +317,11 @@ export class VendorApprovalDriver {
       await saveVendorState(this.deps.db, approval.id, state, readAt);
       return;
     }
-    await this.deps.settle(approval.id, outcomeOf(state, opened.label), state);
+    await this.deps.settle(approval.id, outcomeOf(state, opened.label), state, arrival);
   }
 
-  /** An event from any source (callback, long connection, stream) for an app. */
-  async onEvent(appId: string, event: ImEvent | undefined): Promise<void> {
+  /** An event from any source (callback, long connection, stream) for an app, received at `receivedAt`. */
+  async onEvent(appId: string, event: ImEvent | undefined, receivedAt = performance.now()): Promise<void> {
     if (!event) return;
     const opened = await this.deps.apps.open(appId);
     const instanceId = opened?.api.instanceOfEvent(event);
@@ -317,7 +329,7 @@ export class VendorApprovalDriver {
     // Not found: the instance was created but not recorded yet (its first poll will look), or the
     // approval has already ended.
     const approvalId = await this.pendingApprovalOf(appId, instanceId);
-    if (approvalId !== undefined) await this.sync(approvalId);
+    if (approvalId !== undefined) await this.sync(approvalId, { source: 'event', at: receivedAt });
   }
 
   private lookups: {

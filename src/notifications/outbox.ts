@@ -35,6 +35,8 @@ export interface OutboxOptions {
   onAttempt?: (row: NotificationRecord, line: string) => void;
   /** A row reached its final status (notification jobs finish when all theirs have). */
   onFinal?: (row: NotificationRecord) => Promise<void>;
+  /** What each attempt came to (the /metrics counters); not called when the row was not claimed. */
+  onOutcome?: (row: NotificationRecord, outcome: Exclude<DeliveryOutcome, 'not-claimed'>) => void;
 }
 
 export type DeliveryOutcome = 'delivered' | 'failed' | 'skipped' | 'retrying' | 'waiting' | 'not-claimed';
@@ -51,17 +53,20 @@ export class Outbox {
     const { db, instanceId } = this.options;
     const row = await claimNotification(db, id, instanceId, staleClaimMs);
     if (!row) return 'not-claimed';
+    let outcome: Exclude<DeliveryOutcome, 'not-claimed'>;
     try {
-      return await this.attempt(row);
+      outcome = await this.attempt(row);
     } catch (error) {
       // Our own failure (database, a bug): give the row back for a later try rather than lose it.
       this.options.log.error({ err: error, notification: id }, 'notification delivery failed unexpectedly');
       await this.retryLater(row, 5_000, null, true);
-      return 'retrying';
+      outcome = 'retrying';
     }
+    this.options.onOutcome?.(row, outcome);
+    return outcome;
   }
 
-  private async attempt(row: NotificationRecord): Promise<DeliveryOutcome> {
+  private async attempt(row: NotificationRecord): Promise<Exclude<DeliveryOutcome, 'not-claimed'>> {
     const { db, secretBox } = this.options;
     let original: NotificationRecord | undefined;
     if (row.action === 'update') {
@@ -111,7 +116,10 @@ export class Outbox {
     }
   }
 
-  private async failed(row: NotificationRecord, error: unknown): Promise<DeliveryOutcome> {
+  private async failed(
+    row: NotificationRecord,
+    error: unknown,
+  ): Promise<Exclude<DeliveryOutcome, 'not-claimed'>> {
     const message = isAppError(error) ? error.message : `unexpected error: ${String(error)}`;
     const retryable = isAppError(error) && error.retryable;
     this.options.onAttempt?.(row, `attempt ${row.attempts} failed: ${message}`);
@@ -157,7 +165,7 @@ export class Outbox {
   private async end(
     row: NotificationRecord,
     outcome: Parameters<typeof finishNotification>[2],
-  ): Promise<DeliveryOutcome> {
+  ): Promise<'delivered' | 'failed' | 'skipped'> {
     await finishNotification(this.options.db, row.id, outcome);
     const final = await findNotification(this.options.db, row.id);
     if (final) await this.options.onFinal?.(final);

@@ -37,6 +37,8 @@ export interface ImAppInput {
 }
 
 const boundTo = (id: string) => `im_app:${id}`;
+/** What an app's sealed secrets are bound to (their AAD): key rotation re-seals them with the same. */
+export const imAppSecretsBoundTo = boundTo;
 
 export async function insertImApp(
   db: Queryable,

@@ -1,7 +1,7 @@
 // Applies the committed SQL files in src/store/migrations in name order, each once, each in a transaction.
 // An advisory lock makes concurrent starts (several instances on one PostgreSQL) take turns.
 import { readdir, readFile } from 'node:fs/promises';
-import type { Db } from './db.js';
+import type { Db, Queryable } from './db.js';
 
 // src/store and dist/store sit at the same depth, so this finds the SQL files from both.
 const migrationsDir = new URL('../../src/store/migrations/', import.meta.url);
@@ -40,12 +40,20 @@ export async function migrate(db: Db): Promise<string[]> {
   });
 }
 
-/** True when every committed migration has been applied (readiness). */
-export async function migrationsApplied(db: Db): Promise<boolean> {
-  const migrations = await loadMigrations();
-  const rows = await db.query<{ name: string }>('select name from schema_migrations').catch(() => []);
-  const done = new Set(rows.map((row) => row.name));
-  return migrations.every((migration) => done.has(migration.name));
+/**
+ * The committed migrations this database has not applied yet (readiness, key rotation): empty when it is
+ * up to date. Throws when the database does not answer.
+ */
+export async function pendingMigrations(db: Queryable): Promise<string[]> {
+  const names = (await readdir(migrationsDir)).filter((name) => name.endsWith('.sql')).sort();
+  const [table] = await db.query<{ found: string | null }>(
+    `select to_regclass('schema_migrations')::text as found`,
+  );
+  if (!table?.found) return names;
+  const done = new Set(
+    (await db.query<{ name: string }>('select name from schema_migrations')).map((row) => row.name),
+  );
+  return names.filter((name) => !done.has(name));
 }
 
 // Migrations are plain DDL without dollar-quoted bodies, so splitting on `;` at line ends is enough and

@@ -42,21 +42,40 @@ export function createSecretBox(key: Buffer): SecretBox {
   };
 }
 
+/** Where the master key lives when SIGNOFF_SECRET_KEY is not set. */
+export const keyFilePath = (dataDir: string): string => join(dataDir, 'secret.key');
+
 /**
  * The master key: from SIGNOFF_SECRET_KEY (64 hex characters or base64 of 32 bytes), else from
  * `<dataDir>/secret.key`, created (mode 0600) when missing.
  */
 export function loadMasterKey(fromEnv: string | undefined, dataDir: string): Buffer {
   if (fromEnv) return parseKey(fromEnv, 'SIGNOFF_SECRET_KEY');
-  const path = join(dataDir, 'secret.key');
+  const path = keyFilePath(dataDir);
   if (existsSync(path)) return parseKey(readFileSync(path, 'utf8').trim(), path);
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  writeFileSync(path, `${generateKey()}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
   return parseKey(readFileSync(path, 'utf8').trim(), path);
 }
 
-function parseKey(text: string, where: string): Buffer {
+/** The master key in use, and where it came from, without creating one (key rotation). */
+export function findMasterKey(
+  fromEnv: string | undefined,
+  dataDir: string,
+): { key: Buffer; source: 'env' | 'file'; path?: string } | undefined {
+  if (fromEnv) return { key: parseKey(fromEnv, 'SIGNOFF_SECRET_KEY'), source: 'env' };
+  const path = keyFilePath(dataDir);
+  if (!existsSync(path)) return undefined;
+  return { key: parseKey(readFileSync(path, 'utf8').trim(), path), source: 'file', path };
+}
+
+/** A new random master key, as 64 hex characters. */
+export function generateKey(): string {
+  return randomBytes(32).toString('hex');
+}
+
+export function parseKey(text: string, where: string): Buffer {
   const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
   if (key.length !== 32) {
     throw new AppError('bad_request', `${where} must hold a 32-byte key: 64 hex characters or its base64.`);

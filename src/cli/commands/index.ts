@@ -22,6 +22,13 @@ const serve: Command = {
   run: async (args, env) => (await import('./serve.js')).serve(args, env),
 };
 
+const rotateKey: Command = {
+  name: 'rotate-key',
+  usage: 'rotate-key (--new-key <key> | --generate) [--force]',
+  summary: 'Re-encrypt stored secrets under a new master key (servers stopped; settings as for serve)',
+  run: async (args, env) => (await import('./rotate-key.js')).rotateKey(args, env),
+};
+
 const sandbox: Command = {
   name: 'sandbox',
   usage: 'sandbox [--port N]',
@@ -32,6 +39,7 @@ const sandbox: Command = {
 // One line per command.
 export const commands: Command[] = [
   serve,
+  rotateKey,
   sandbox,
   apply,
   workflows,

@@ -30,16 +30,42 @@ export async function serve(_args: string[], env: Record<string, string | undefi
     { address: signoff.url, public: config.publicUrl },
     `Signoff is ready on ${signoff.url} (${database}); console at ${config.publicUrl}`,
   );
-  await new Promise<void>((resolve) => {
+  const stoppedCleanly = await new Promise<boolean>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
-      log.info({ signal }, 'stopping');
-      signoff.close().then(resolve, (error) => {
-        log.error({ err: error }, 'stop failed');
-        resolve();
-      });
+      if (stopping) {
+        // A second Ctrl-C (or SIGTERM) means now: what is cut off is recovered at the next start.
+        log.warn({ signal }, 'stopping at once');
+        process.exit(1);
+      }
+      stopping = true;
+      const graceMs = Math.max(1000, config.shutdownTimeoutMs - 5000);
+      log.info(
+        { signal, grace_ms: graceMs },
+        'stopping: taking no new work, letting what is in flight finish (send the signal again to stop at once)',
+      );
+      // The bound on the whole stop (SIGNOFF_SHUTDOWN_TIMEOUT): whatever hangs, the process goes.
+      const force = setTimeout(() => {
+        log.error({ timeout_ms: config.shutdownTimeoutMs }, 'did not stop in time; exiting anyway');
+        process.exit(1);
+      }, config.shutdownTimeoutMs);
+      force.unref();
+      signoff.close({ graceMs }).then(
+        () => {
+          log.info('stopped');
+          resolve(true);
+        },
+        (error) => {
+          log.error({ err: error }, 'stop failed');
+          resolve(false);
+        },
+      );
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
-  return 0;
+  // Everything is closed; a handle a library left open (a socket, a timer) must not keep the process.
+  const code = stoppedCleanly ? 0 : 1;
+  setTimeout(() => process.exit(code), 2000).unref();
+  return code;
 }

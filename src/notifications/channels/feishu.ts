@@ -123,6 +123,7 @@ export function feishuWebhookSender(deps: ChannelDeps, label: 'Feishu' | 'Lark')
           body.sign = feishuHookSign(input.destination.secret, timestamp);
         }
         const response = await request(deps.fetch, {
+          vendor: label === 'Feishu' ? 'feishu' : 'lark',
           url,
           method: 'POST',
           headers: { 'content-type': 'application/json' },

@@ -256,6 +256,7 @@ export function createDingTalkClient(appConfig: ImAppConfig, deps: DingTalkClien
     refreshBeforeMs: TOKEN_REFRESH_BEFORE_MS,
     fetchToken: async () => {
       const response = await request(deps.fetch, {
+        vendor: 'dingtalk',
         url: `${apiBase}/v1.0/oauth2/accessToken`,
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -312,6 +313,7 @@ export function createDingTalkClient(appConfig: ImAppConfig, deps: DingTalkClien
     const url = `${apiBase}${call.path}${query.size > 0 ? `?${query}` : ''}`;
     return withRetries<T>(call.path, async (current) => {
       const response = await request(deps.fetch, {
+        vendor: 'dingtalk',
         url,
         method: call.method,
         headers: {
@@ -376,6 +378,7 @@ export function createDingTalkClient(appConfig: ImAppConfig, deps: DingTalkClien
   async function callOld<T extends OldApiEnvelope>(call: OldApiCall): Promise<T> {
     return withRetries<T>(call.path, async (current) => {
       const response = await request(deps.fetch, {
+        vendor: 'dingtalk',
         url: `${oapiBase}${call.path}?access_token=${encodeURIComponent(current)}`,
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },

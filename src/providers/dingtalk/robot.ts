@@ -47,6 +47,7 @@ export async function sendDingTalkRobot(
     url = new URL(`${url.toString()}&sign=${dingTalkRobotSign(robot.secret, timestamp)}`);
   }
   const response = await request(fetchImpl, {
+    vendor: 'dingtalk',
     url: url.toString(),
     method: 'POST',
     headers: { 'content-type': 'application/json' },

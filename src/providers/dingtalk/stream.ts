@@ -193,6 +193,7 @@ class SignoffStreamClient extends DWClient {
     if (this.#closed) throw new AppError('unavailable', 'The DingTalk Stream connection was closed.');
     const base = this.#app.api_base.replace(/\/+$/, '');
     const response = await request(this.#options.fetch ?? fetch, {
+      vendor: 'dingtalk',
       url: `${base}${STREAM_GATEWAY_PATH}`,
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },

@@ -170,6 +170,7 @@ export function createFeishuClient(
     if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
     if (call.body !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
     const response = await request(deps.fetch, {
+      vendor: config.type,
       url: `${base}${path}${qs ? `?${qs}` : ''}`,
       method,
       headers,

@@ -21,6 +21,7 @@ export async function sendWebhook(fetchImpl: Fetch, delivery: WebhookDelivery): 
   const body = JSON.stringify(delivery.payload);
   const target = `The webhook at ${redactUrl(delivery.url)}`;
   const response = await request(fetchImpl, {
+    vendor: 'webhook',
     url: delivery.url,
     method: 'POST',
     target,

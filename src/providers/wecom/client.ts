@@ -218,6 +218,7 @@ export function createWeComClient(config: WeComConfig, deps: WeComClientDeps): W
 
   const send = async (api: string, url: string, body?: unknown): Promise<Envelope> => {
     const response = await request(deps.fetch, {
+      vendor: 'wecom',
       url,
       method: body === undefined ? 'GET' : 'POST',
       target: `WeCom ${api}`,
@@ -582,6 +583,7 @@ export async function sendWeComRobot(
   );
   const target = 'The WeCom group robot';
   const response = await request(fetchImpl, {
+    vendor: 'wecom',
     url: webhookUrl,
     method: 'POST',
     target,
