@@ -1,7 +1,8 @@
 // A run's, job's, approval's or message's status as a coloured word (colour is never the only signal).
 import { defineStrings, useT } from '../i18n';
 
-const strings = defineStrings({
+/** The status words, for other places that name a status (e.g. a filter's choices). */
+export const statusStrings = defineStrings({
   en: {
     pending: 'pending',
     queued: 'queued',
@@ -69,10 +70,10 @@ const tone: Record<string, string> = {
 };
 
 export function StatusBadge({ status }: { status: string }) {
-  const t = useT(strings);
+  const t = useT(statusStrings);
   return (
     <span className={`badge badge-${tone[status] ?? 'muted'}`} data-status={status}>
-      {t(status as keyof typeof strings.en)}
+      {t(status as keyof typeof statusStrings.en)}
     </span>
   );
 }

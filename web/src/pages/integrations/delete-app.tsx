@@ -1,8 +1,7 @@
 // Deleting an IM app, asked once more in a modal dialog that names it. The API refuses while a workflow
 // uses the app, and its answer names those workflows: shown in the dialog as it is.
-import { useRef, useState } from 'react';
-import { ApiError, api } from '../../api';
-import { ErrorNotice } from '../../components/error-notice';
+import { api } from '../../api';
+import { ConfirmAction } from '../../components/confirm-action';
 import { defineStrings, useT } from '../../i18n';
 import type { ImApp } from './types';
 
@@ -31,46 +30,17 @@ const strings = defineStrings({
 
 export function DeleteApp({ app, onDeleted }: { app: ImApp; onDeleted: () => void }) {
   const t = useT(strings);
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError>();
-
-  const open = () => {
-    setError(undefined);
-    dialog.current?.showModal();
-  };
-  const remove = async () => {
-    setBusy(true);
-    try {
-      await api(`/api/im-apps/${encodeURIComponent(app.id)}`, { method: 'DELETE' });
-      dialog.current?.close();
-      onDeleted();
-    } catch (caught) {
-      setError(caught instanceof ApiError ? caught : new ApiError(0, 'client', String(caught)));
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
-    <>
-      <button type="button" className="button-danger" onClick={open}>
-        {t('delete')}
-      </button>
-      <dialog ref={dialog} className="integrations-dialog" aria-labelledby="delete-app-title">
-        <h2 id="delete-app-title">{t('question', { name: app.name })}</h2>
-        <p>{t('explain')}</p>
-        <ErrorNotice error={error} title={t('refused')} />
-        <div className="integrations-dialog-actions">
-          {/* The safe choice comes first, so the opened dialog focuses it and Enter does not delete. */}
-          <button type="button" onClick={() => dialog.current?.close()}>
-            {t('keep')}
-          </button>
-          <button type="button" className="button-danger" onClick={remove} disabled={busy}>
-            {busy ? t('deleting') : t('confirm', { name: app.name })}
-          </button>
-        </div>
-      </dialog>
-    </>
+    <ConfirmAction
+      label={t('delete')}
+      question={t('question', { name: app.name })}
+      explain={t('explain')}
+      confirm={t('confirm', { name: app.name })}
+      keep={t('keep')}
+      busy={t('deleting')}
+      refused={t('refused')}
+      action={() => api(`/api/im-apps/${encodeURIComponent(app.id)}`, { method: 'DELETE' })}
+      onDone={onDeleted}
+    />
   );
 }

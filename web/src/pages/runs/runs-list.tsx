@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { api } from '../../api';
 import { ErrorNotice } from '../../components/error-notice';
 import { Page } from '../../components/page';
-import { StatusBadge } from '../../components/status-badge';
+import { StatusBadge, statusStrings } from '../../components/status-badge';
 import { defineStrings, useFormat, useT } from '../../i18n';
 import { usePoll } from '../../poll';
 import { Link, navigate, useLocation } from '../../router';
@@ -29,13 +29,6 @@ const strings = defineStrings({
     workflows: 'Workflows',
     notStarted: 'not started',
     filters: 'Filter runs',
-    running: 'running',
-    waiting_for_approval: 'waiting for approval',
-    passed: 'passed',
-    failed: 'failed',
-    rejected: 'rejected',
-    timeout: 'timed out',
-    cancelled: 'cancelled',
   },
   'zh-CN': {
     title: '运行记录',
@@ -53,13 +46,6 @@ const strings = defineStrings({
     workflows: '工作流',
     notStarted: '未开始',
     filters: '筛选运行',
-    running: '运行中',
-    waiting_for_approval: '等待审批',
-    passed: '通过',
-    failed: '失败',
-    rejected: '已拒绝',
-    timeout: '已超时',
-    cancelled: '已取消',
   },
 });
 
@@ -76,6 +62,7 @@ const pageSize = 50;
 
 export function RunsPage() {
   const t = useT(strings);
+  const statusWord = useT(statusStrings);
   const format = useFormat();
   const { query } = useLocation();
   const workflow = query.get('workflow') ?? '';
@@ -136,7 +123,7 @@ export function RunsPage() {
             <option value="">{t('anyStatus')}</option>
             {statuses.map((value) => (
               <option key={value} value={value}>
-                {t(value)}
+                {statusWord(value)}
               </option>
             ))}
           </select>
