@@ -34,7 +34,8 @@ async function waitForJob(id: number, name: string, status: string): Promise<any
   );
 }
 
-describe('crash recovery (real process, PGlite)', () => {
+// Real processes (tsx start, SIGKILL, restart) take seconds each; on a loaded 2-core CI machine, more than 30.
+describe('crash recovery (real process, PGlite)', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'signoff-crash-'));
     await start();
@@ -126,7 +127,7 @@ stages:
         return current.finished_at ? current : undefined;
       },
       'the run to end',
-      10_000,
+      30_000,
     );
     expect(done.status).toBe('timeout');
     expect(job(done, 'approve').approval.status).toBe('timeout');

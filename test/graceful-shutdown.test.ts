@@ -46,7 +46,8 @@ async function logged(id: number, text: string): Promise<void> {
   }, `"${text}" in the logs of run ${id}`);
 }
 
-describe('graceful shutdown on SIGTERM (real process, PGlite)', () => {
+// Real processes (tsx start, signals, restart) take seconds each; on a loaded 2-core CI machine, more than 30.
+describe('graceful shutdown on SIGTERM (real process, PGlite)', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'signoff-shutdown-'));
     await start();
