@@ -30,7 +30,10 @@ import { type Db, openDb } from './store/db.js';
 import { ImAppConfigs } from './store/im-app-configs.js';
 import { pruneReplays } from './store/im-apps.js';
 import { migrate } from './store/migrate.js';
+import { databaseRateLimiter } from './store/rate-log.js';
 import { createSecretBox, loadMasterKey } from './store/secret-box.js';
+import { pollAppNow } from './store/vendor-approvals.js';
+import { databaseTokenStore } from './store/vendor-tokens.js';
 
 export interface StartOptions {
   config: Config;
@@ -131,10 +134,13 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     drain.push(() => queue.drain());
     cleanup.push(() => queue.stop(left()));
 
+    const instanceId = `${process.pid}-${randomBytes(4).toString('hex')}`;
     const metrics = createSignoffMetrics({
       db,
       queue,
       version,
+      // Made below; read only at a scrape, once the server has started.
+      eventConnections: () => liveConnections.counts(),
       onError: (source, error) => log.warn({ err: error, source }, 'metrics: a source could not be read'),
     });
 
@@ -148,7 +154,15 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
     const sandbox = config.sandbox ? createSandboxVendors({ callbackFetch: outbound }) : undefined;
 
     const secretBox = createSecretBox(loadMasterKey(config.secretKey, config.dataDir));
-    const imClients = new ImClients({ fetch: outbound });
+    // Several instances may share a PostgreSQL database: vendor tokens and the vendor API rate limits are
+    // kept in it, so N instances ask for one token per app and together stay within each vendor's limits.
+    // On PGlite this process is the only one (the data-directory lock): the limiter stays in memory.
+    const shared = db.kind === 'postgres';
+    const imClients = new ImClients({
+      fetch: outbound,
+      tokens: databaseTokenStore(db, secretBox, { shared }),
+      ...(shared ? { limiter: databaseRateLimiter(db) } : {}),
+    });
     const imAppConfigs = new ImAppConfigs(db, secretBox);
     const callbackRecorder = new CallbackRecorder(db);
     const liveConnections = new LiveConnections({
@@ -157,8 +171,13 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       recorder: callbackRecorder,
       log,
       connectors: eventConnectors,
+      instanceId,
+      exclusive: !shared,
       // The engine is made just below; events only flow once `start()` has run.
       onEvent: (appId, event): Promise<void> => engine.vendorEvent(appId, event, performance.now()),
+      onConnected: async (appId) => {
+        await pollAppNow(db, appId);
+      },
     });
     const imApps = approvalApps({ db, configs: imAppConfigs, clients: imClients });
     const mailer = config.mail ? createMailer(config.mail) : undefined;
@@ -167,7 +186,7 @@ export async function startSignoff(options: StartOptions): Promise<Signoff> {
       db,
       queue,
       log,
-      instanceId: `${process.pid}-${randomBytes(4).toString('hex')}`,
+      instanceId,
       publicUrl: config.publicUrl,
       workspaceDir: join(config.dataDir, 'workspaces'),
       exclusive: db.kind === 'pglite',

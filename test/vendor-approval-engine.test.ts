@@ -195,6 +195,50 @@ ${extra}
     });
   });
 
+  // Found by the chaos test (test/chaos.test.ts): an instance dies after recording the vendor instance but
+  // before the job waits; recovery puts the job back on the queue. A decision (or the deadline) settled the
+  // approval but left the job queued; the job then ran again and waited for good on an approval that was no
+  // longer pending. Now the decision ends the queued job.
+  it('ends a job that is back on the queue when its approval is decided or times out meanwhile', async () => {
+    const name = await workflow('feishu', '[{ type: OR, approvers: [{ id: $1 }] }]');
+    const requeued = async () => {
+      const runId = await startRun(name);
+      const first = await waiting(runId);
+      // What recovery does with an approval job whose instance died while it ran.
+      await stack.signoff.db.query(`update jobs set status = 'queued', instance_id = null where id = $1`, [
+        first.id,
+      ]);
+      return { runId, jobId: first.id, approval: first.approval };
+    };
+
+    const decided = await requeued();
+    await vendorOf('feishu').decide(
+      decided.approval.vendor.instance_id,
+      vendorOf('feishu').people()[1]!.id,
+      'approve',
+    );
+    await waitFor(async () => {
+      const { body } = await stack.call('GET', `/api/runs/${decided.runId}`);
+      return job(body, 'ok').approval.status === 'approved';
+    }, 'the approval to be approved');
+    // The queue delivers the requeued job afterwards: it finds nothing left to do.
+    await stack.signoff.engine.executeJob(decided.jobId);
+    const done = await waitForRun(stack, decided.runId);
+    expect(done.status).toBe('passed');
+    expect(job(done, 'ok').reason).toContain('approved in Feishu');
+
+    const expired = await requeued();
+    await stack.signoff.db.query(
+      `update approvals set deadline = now() - interval '1 second' where id = $1`,
+      [expired.approval.id],
+    );
+    await stack.signoff.engine.expireApproval(expired.approval.id);
+    await stack.signoff.engine.executeJob(expired.jobId);
+    const late = await waitForRun(stack, expired.runId);
+    expect(late.status).toBe('timeout');
+    expect(job(late, 'ok').status).toBe('timeout');
+  });
+
   it('refuses a decision through Signoff for an approval decided in the vendor app', async () => {
     const name = await workflow('feishu', '[{ type: OR, approvers: [{ id: $1 }] }]');
     const runId = await startRun(name);

@@ -119,6 +119,8 @@ const interruptedReason = 'interrupted: the server stopped while this job was ru
 const vendorCreateAttempts = 8;
 
 const activeStatuses: JobStatus[] = ['queued', 'running', 'waiting_for_approval'];
+/** Where an approval job can be when its approval is settled: see `settleApproval`. */
+const deciding: JobStatus[] = ['waiting_for_approval', 'running', 'queued'];
 
 export class Engine {
   readonly db: Db;
@@ -448,7 +450,8 @@ export class Engine {
       await setApprovalStatus(tx, approval.id, 'timeout');
       await this.withdraw(tx, [approval]);
       const approve = approval.timeout_outcome === 'approve';
-      await transitionJob(tx, approval.job_id, ['waiting_for_approval'], approve ? 'passed' : 'timeout', {
+      // A vendor approval's job may still be creating its instance (or be queued to try again).
+      await transitionJob(tx, approval.job_id, deciding, approve ? 'passed' : 'timeout', {
         reason: approve
           ? 'approved automatically when the approval timed out'
           : 'nobody decided before the deadline',
@@ -568,8 +571,11 @@ export class Engine {
     const { withdraw, execute } = await this.db.transaction(async (tx) => {
       await lockRun(tx, run.id);
       const approval = (await lockApproval(tx, result.approvalId))!;
+      // Only while this instance still holds the job: if it was taken for dead meanwhile, the instance
+      // that recovered the job runs it now (and finds the vendor instance recorded above).
       const waiting = await transitionJob(tx, job.id, ['running'], 'waiting_for_approval', {
         reason: null,
+        claimedBy: this.instanceId,
       });
       if (!waiting)
         return { withdraw: approval.status === 'cancelled' || approval.status === 'timeout', execute: [] };
@@ -600,7 +606,11 @@ export class Engine {
   private async requeue(job: JobRecord, reason: string, delayMs: number): Promise<void> {
     await this.db.transaction(async (tx) => {
       await lockRun(tx, job.run_id);
-      const requeued = await transitionJob(tx, job.id, ['running'], 'queued', { reason, instanceId: null });
+      const requeued = await transitionJob(tx, job.id, ['running'], 'queued', {
+        reason,
+        instanceId: null,
+        claimedBy: this.instanceId,
+      });
       if (requeued) {
         await this.queue.send(
           tx,
@@ -631,7 +641,9 @@ export class Engine {
       await saveVendorState(tx, approval.id, state, new Date());
       await setApprovalStatus(tx, approval.id, outcome.status);
       // `running`: the decision can arrive before the job has moved on to waiting (a fast approver).
-      await transitionJob(tx, approval.job_id, ['waiting_for_approval', 'running'], outcome.jobStatus, {
+      // `queued`: the job is back on the queue (its instance died after recording the vendor instance);
+      // left there, it would run again and wait for an approval that is no longer pending.
+      await transitionJob(tx, approval.job_id, deciding, outcome.jobStatus, {
         reason: outcome.reason,
       });
       return this.advance(tx, approval.run_id);
@@ -801,19 +813,29 @@ export class Engine {
       [this.instanceId, dead],
     );
     for (const job of orphans) {
-      const execute = await this.db.transaction(async (tx) => {
+      const recovered = await this.db.transaction(async (tx) => {
         await lockRun(tx, job.run_id);
+        // Only while the dead instance still holds it: another instance may have recovered it since the
+        // orphans were read, and a live one be running it again now (two would then run it at once).
+        const held = { claimedBy: job.instance_id };
         // Both are safe to run again: receivers dedupe notifications by delivery id, and a vendor
         // approval finds the instance an earlier attempt created.
         if (job.type === 'notification' || job.type === 'approval') {
-          const requeued = await transitionJob(tx, job.id, ['running'], 'queued', { instanceId: null });
+          const requeued = await transitionJob(tx, job.id, ['running'], 'queued', {
+            ...held,
+            instanceId: null,
+          });
           if (requeued) await this.queue.send(tx, queues.executeJob, { jobId: job.id });
-          return requeued ? [job.id] : [];
+          return requeued ? [job.id] : undefined;
         }
-        const failed = await transitionJob(tx, job.id, ['running'], 'failed', { reason: interruptedReason });
-        return failed ? this.advance(tx, job.run_id) : [];
+        const failed = await transitionJob(tx, job.id, ['running'], 'failed', {
+          ...held,
+          reason: interruptedReason,
+        });
+        return failed ? this.advance(tx, job.run_id) : undefined;
       });
-      this.kick(execute);
+      if (!recovered) continue;
+      this.kick(recovered);
       this.log.warn({ job: job.id, run: job.run_id }, 'recovered a job cut off by a stopped server');
     }
     if (this.outbox) {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ApprovalShape, InstanceState, NewInstance } from '../providers/approvals.js';
+import { retryRead } from '../providers/read-retry.js';
 import type { ImEvent, ImUser } from '../providers/types.js';
 import { type ApprovalRecord, findApproval, insertApproval } from '../store/approvals.js';
 import type { Db } from '../store/db.js';
@@ -217,8 +218,10 @@ export class VendorApprovalDriver {
     | { failed: string }
   > {
     const missing: string[] = [];
+    // Lookups are reads: a transient fault is asked again at once rather than sending the whole creation
+    // back to the queue (one attempt makes several calls; see providers/read-retry.ts).
     const find = async (person: ImPerson): Promise<ImUser | undefined> => {
-      const user = await opened.api.findUser(person);
+      const user = await retryRead(() => opened.api.findUser(person));
       if (!user) missing.push(describePerson(person));
       return user;
     };
@@ -245,9 +248,10 @@ export class VendorApprovalDriver {
     if (spec.initiator) initiator = await find(spec.initiator);
     else {
       const starter = await this.starterContact(run);
-      if (starter) initiator = await opened.api.findUser(starter);
-      if (!initiator && nodes[0]?.approvers[0]) {
-        initiator = await opened.api.findUser({ id: nodes[0].approvers[0] });
+      if (starter) initiator = await retryRead(() => opened.api.findUser(starter));
+      const first = nodes[0]?.approvers[0];
+      if (!initiator && first) {
+        initiator = await retryRead(() => opened.api.findUser({ id: first }));
         note = `${run.triggered_by_name ?? 'The run'} could not be found in ${opened.label} by email or mobile, so the first approver started the instance; set \`initiator\` in the job to choose.`;
       }
     }

@@ -36,6 +36,8 @@ export interface SignoffMetricsDeps {
   version: string;
   /** A source (database, queue) could not be read at a scrape. */
   onError?: (source: string, error: unknown) => void;
+  /** IM event connections (long connection, stream) whose lease this instance holds. */
+  eventConnections?: () => { open: number; connecting: number };
 }
 
 const approvalKinds = ['native', ...imTypes];
@@ -107,6 +109,12 @@ export function createSignoffMetrics(deps: SignoffMetricsDeps): SignoffMetrics {
     [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   );
 
+  const eventConnections = registry.gauge(
+    'signoff_event_connections_held',
+    'IM event connections (Feishu/Lark long connection, DingTalk stream) this instance holds the lease of, by state: open, or connecting (opening, or waiting to retry). Summed over instances, open is the number of apps whose events arrive over a connection.',
+    ['state'],
+  );
+
   let cpuSeen = 0;
   registry.collect(
     'process',
@@ -148,6 +156,19 @@ export function createSignoffMetrics(deps: SignoffMetricsDeps): SignoffMetrics {
     }
     for (const row of outboxRows) outbox.set({ channel: row.channel }, Number(row.count));
   }, [runs, waiting, oldest, outbox]);
+
+  const heldConnections = deps.eventConnections;
+  if (heldConnections)
+    registry.collect(
+      'event_connections',
+      async () => {
+        const { open, connecting } = heldConnections();
+        eventConnections.set({ state: 'open' }, open);
+        eventConnections.set({ state: 'connecting' }, connecting);
+      },
+      [eventConnections],
+      { report: false },
+    );
 
   registry.collect('queue', async () => {
     for (const size of await deps.queue.sizes()) {

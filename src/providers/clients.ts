@@ -10,7 +10,10 @@ import type { ImAppConfig, ImClient, TokenStore } from './types.js';
 export interface ImClientsDeps {
   fetch: Fetch;
   now?: () => number;
+  /** Where tokens live; default this process's memory (the server gives the database's, shared by instances). */
   tokens?: TokenStore;
+  /** The vendor API limiter; default this process's (the server gives one shared by instances on PostgreSQL). */
+  limiter?: RateLimiter;
 }
 
 export class ImClients {
@@ -23,7 +26,7 @@ export class ImClients {
     this.tokens = deps.tokens ?? memoryTokenStore();
     this.now = deps.now ?? Date.now;
     // One limiter for every client: a new client after an edit keeps the app's send history.
-    this.limiter = memoryRateLimiter(this.now);
+    this.limiter = deps.limiter ?? memoryRateLimiter(this.now);
   }
 
   for(app: ImAppRecord, config: ImAppConfig): ImClient {

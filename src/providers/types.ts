@@ -116,11 +116,32 @@ export interface ClientDeps {
   limiter?: RateLimiter;
 }
 
-/** Where access tokens live between calls; shared by every client of one app (and, later, instances). */
+/** An access token and when it expires (ms since the epoch). */
+export interface StoredToken {
+  token: string;
+  expiresAt: number;
+}
+
+/**
+ * Where access tokens live between calls: shared by every client of one app, and (the database store) by
+ * every instance on one database.
+ */
 export interface TokenStore {
-  get(key: string): Promise<{ token: string; expiresAt: number } | undefined>;
-  set(key: string, value: { token: string; expiresAt: number }): Promise<void>;
-  delete(key: string): Promise<void>;
+  get(key: string): Promise<StoredToken | undefined>;
+  set(key: string, value: StoredToken): Promise<void>;
+  /** Drops the key's token; given `token`, only while the store still holds that one (not a newer one). */
+  delete(key: string, token?: string): Promise<void>;
+  /**
+   * Stores shared by several processes: holding a lock that every process takes for the same key, returns
+   * the token stored now (read past any cache in this process) if it is `usable`, else `fetch`es a new one
+   * and stores it. So one process asks the vendor and the others then find its token. Without this,
+   * asking is single-flight per process only.
+   */
+  refill?(
+    key: string,
+    usable: (stored: StoredToken) => boolean,
+    fetch: () => Promise<StoredToken>,
+  ): Promise<StoredToken>;
 }
 
 /** A callback request exactly as received: signatures are checked over these raw bytes. */

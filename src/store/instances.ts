@@ -8,8 +8,12 @@ export async function registerInstance(db: Queryable, id: string): Promise<void>
   );
 }
 
+/**
+ * Also puts the row back if another instance took this one for dead and removed it (a heartbeat that came
+ * late on a busy machine): otherwise every job it claims from then on would look abandoned to the others.
+ */
 export async function heartbeat(db: Queryable, id: string): Promise<void> {
-  await db.query('update instances set heartbeat_at = now() where id = $1', [id]);
+  await registerInstance(db, id);
 }
 
 export async function removeInstance(db: Queryable, id: string): Promise<void> {

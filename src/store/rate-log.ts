@@ -2,7 +2,7 @@
 // key (a Feishu chat, a DingTalk robot, an app). Taking a slot locks the keys (advisory, in sorted order so
 // two takers never deadlock), counts the sends inside each window, and either records this send at `now`
 // or says how long to wait. Nothing sleeps while holding a lock.
-import type { RateLimit } from '../providers/rate-limiter.js';
+import type { RateLimit, RateLimiter } from '../providers/rate-limiter.js';
 import type { Db } from './db.js';
 
 export interface RateKey {
@@ -27,11 +27,17 @@ const inFlightForMs = 30_000;
 const inFlightRetryMs = 250;
 
 /**
- * Records a send (in flight) for every key and returns 0, or returns how many ms to wait before asking
- * again. A send in flight counts as happening now, whatever time its slot was taken: the vendor has not
+ * Records a send (in flight; with `inFlight: false`, as sent at `now`) for every key and returns 0, or
+ * returns how many ms to wait before asking again. A send in flight counts as happening now, whatever time its slot was taken: the vendor has not
  * seen it yet, so a window counted from the take could let the next batch arrive too close behind it.
  */
-export async function takeRateSlot(db: Db, keys: readonly RateKey[], now: number): Promise<number> {
+export async function takeRateSlot(
+  db: Db,
+  keys: readonly RateKey[],
+  now: number,
+  options: { inFlight?: boolean } = {},
+): Promise<number> {
+  const recordInFlight = options.inFlight ?? true;
   if (keys.length === 0) return 0;
   const sorted = [...keys].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return db.transaction(async (tx) => {
@@ -61,9 +67,36 @@ export async function takeRateSlot(db: Db, keys: readonly RateKey[], now: number
     }
     if (waitMs > 0) return waitMs;
     for (const { key } of sorted)
-      await tx.query('insert into rate_log (key, at, in_flight) values ($1, $2, true)', [key, now]);
+      await tx.query('insert into rate_log (key, at, in_flight) values ($1, $2, $3)', [
+        key,
+        now,
+        recordInFlight,
+      ]);
     return 0;
   });
+}
+
+/**
+ * The vendor API limiter (providers/rate-limiter.ts) for every instance on one PostgreSQL database: each
+ * call takes a slot here, so N instances together keep to the vendor's limits. A call counts from the
+ * moment it is let go (as in the in-process limiter), not in flight: its keys are the API's, never a
+ * notification's, and `markSent` is not called for them.
+ */
+export function databaseRateLimiter(
+  db: Db,
+  now: () => number = Date.now,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): RateLimiter {
+  return {
+    async take(key, limits) {
+      const keys = [{ key: `api:${key}`, limits }];
+      for (;;) {
+        const waitMs = await takeRateSlot(db, keys, now(), { inFlight: false });
+        if (waitMs <= 0) return;
+        await sleep(waitMs);
+      }
+    },
+  };
 }
 
 /**

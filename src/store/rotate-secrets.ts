@@ -1,5 +1,5 @@
 // Key rotation: every value sealed with the secret box, opened with the old master key and sealed again
-// with the new one, in one transaction (all or nothing). A value that already opens with the new key is
+// with the new one, in one transaction (all or nothing); cached vendor tokens are simply dropped. A value that already opens with the new key is
 // left alone, so an interrupted or repeated rotation can simply be run again.
 import { AppError } from '../errors.js';
 import type { Db } from './db.js';
@@ -80,6 +80,9 @@ export async function rotateSecrets(
       }
       counts.push(count);
     }
+    // Cached vendor access tokens are sealed too, but disposable: dropped rather than re-sealed, every
+    // instance asks the vendor for a new one at its next call.
+    await tx.query('delete from vendor_tokens');
     return counts;
   });
 }

@@ -150,14 +150,20 @@ export async function findJobByName(db: Queryable, runId: number, name: string):
 
 /**
  * Moves a job from one of `from` to `to`. Returns the job if this caller won the transition, undefined if
- * the job had already moved on (someone else claimed it, or the run was cancelled).
+ * the job had already moved on (someone else claimed it, or the run was cancelled). With `claimedBy`, only
+ * while that instance (null: none) still holds the job.
  */
 export async function transitionJob(
   db: Queryable,
   jobId: number,
   from: readonly JobStatus[],
   to: JobStatus,
-  changes: { reason?: string | null; outputs?: Record<string, string>; instanceId?: string | null } = {},
+  changes: {
+    reason?: string | null;
+    outputs?: Record<string, string>;
+    instanceId?: string | null;
+    claimedBy?: string | null;
+  } = {},
 ): Promise<JobRecord | undefined> {
   const starting = to === 'running' || to === 'waiting_for_approval';
   const finishing = !starting && to !== 'queued' && to !== 'pending';
@@ -169,7 +175,8 @@ export async function transitionJob(
        attempts = attempts + case when $3 = 'running' then 1 else 0 end,
        started_at = case when $9::boolean then coalesce(started_at, clock_timestamp()) else started_at end,
        finished_at = case when $10::boolean then clock_timestamp() else finished_at end
-     where id = $1 and status = any($2::text[]) returning *`,
+     where id = $1 and status = any($2::text[])
+       and (not $11::boolean or instance_id is not distinct from $12) returning *`,
     [
       jobId,
       from as string[],
@@ -181,6 +188,8 @@ export async function transitionJob(
       changes.instanceId ?? null,
       starting,
       finishing,
+      changes.claimedBy !== undefined,
+      changes.claimedBy ?? null,
     ],
   );
   return job;

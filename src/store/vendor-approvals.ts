@@ -137,6 +137,20 @@ export async function pendingByInstances(
   );
 }
 
+/**
+ * Makes every waiting instance of one app due for a reconcile poll now: its event connection just opened,
+ * and events sent while none was open (a holder that died, a restart) may never come.
+ */
+export async function pollAppNow(db: Queryable, appId: string): Promise<number> {
+  const rows = await db.query(
+    `update approvals set next_poll_at = now()
+     where im_app_id = $1 and status = 'pending' and vendor_instance_id is not null and next_poll_at > now()
+     returning id`,
+    [appId],
+  );
+  return rows.length;
+}
+
 /** Pending vendor approvals whose next poll is due, oldest first: at most `perApp` of each IM app. */
 export async function dueForPoll(db: Queryable, now: Date, perApp: number) {
   return db.query<Pick<ApprovalRecord, 'id' | 'im_app_id' | 'polls' | 'next_poll_at'>>(

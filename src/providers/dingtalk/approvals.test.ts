@@ -403,6 +403,18 @@ describe('DingTalk approvals: after a crash', () => {
     ).toBeUndefined();
   });
 
+  it('reads an instance again when one read of the search fails for a moment', async () => {
+    const { fake, approvals } = setup();
+    const since = new Date(fake.clock.now() - 1000);
+    const definition = await approvals.createDefinition(shape);
+    for (let i = 0; i < 3; i++) await approvals.createInstance(request(definition, { key: `other-${i}` }));
+    const { id } = await approvals.createInstance(request(definition));
+    // The id query, then the first instance read: DingTalk unavailable, then over its QPS.
+    fake.faults.failNext('server_error', 'rate_limit');
+    expect(await approvals.findInstance(request(definition), since)).toBe(id);
+    expect(fake.faults.served.server_error + fake.faults.served.rate_limit).toBe(2);
+  });
+
   it('says undefined when the crash came before DingTalk created anything', async () => {
     const { fake, approvals } = setup();
     const definition = await approvals.createDefinition(shape);

@@ -18,6 +18,7 @@ import type {
   NodeType,
   VendorApprovals,
 } from '../approvals.js';
+import { retryRead } from '../read-retry.js';
 import type { ImAppConfig, ImClient, ImEvent, ImUser } from '../types.js';
 import { approvalEventTypes } from './callback.js';
 import {
@@ -302,11 +303,14 @@ export function createDingTalkApprovals(
       );
       let token = 0;
       for (let page = 0; page < MAX_ID_PAGES; page++) {
-        const { ids, nextToken } = await client.queryProcessInstanceIds(
-          { processCode: instance.definition, startTime, userIds: [instance.initiator] },
-          token,
+        const { ids, nextToken } = await retryRead(() =>
+          client.queryProcessInstanceIds(
+            { processCode: instance.definition, startTime, userIds: [instance.initiator] },
+            token,
+          ),
         );
-        for (const id of ids) if (await carriesKey(id, instance.key)) return id;
+        // One read per instance of the window: a transient fault in one must not fail the whole search.
+        for (const id of ids) if (await retryRead(() => carriesKey(id, instance.key))) return id;
         if (nextToken === undefined) return undefined;
         token = nextToken;
       }

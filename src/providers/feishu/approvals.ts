@@ -31,6 +31,7 @@ import type {
   NodeType,
   VendorApprovals,
 } from '../approvals.js';
+import { retryRead } from '../read-retry.js';
 import type { ImEvent, ImUser } from '../types.js';
 import type { FeishuCallOptions, FeishuClient, FeishuConfig } from './client.js';
 import { consolePages, feishuCodes, feishuError } from './codes.js';
@@ -543,10 +544,10 @@ export function createFeishuApprovals(client: FeishuClient, config: FeishuConfig
     },
 
     async findInstance(instance: NewInstance): Promise<string | undefined> {
-      // instance/get takes the uuid given at creation in place of the instance code.
-      const found = await readInstance(
-        instance.key,
-        `looking for the approval created with key ${instance.key}`,
+      // instance/get takes the uuid given at creation in place of the instance code. A read: a transient
+      // fault is asked again at once (see read-retry.ts).
+      const found = await retryRead(() =>
+        readInstance(instance.key, `looking for the approval created with key ${instance.key}`),
       );
       if (!found?.instance_code) return undefined;
       remember(plans, found.instance_code, instance.nodes);

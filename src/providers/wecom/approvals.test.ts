@@ -313,6 +313,19 @@ describe('WeCom approvals: after a crash', () => {
     );
   });
 
+  it('reads an approval again when one read of the search fails for a moment', async () => {
+    const { approvals, fake, clock } = setup();
+    const definition = await approvals.createDefinition(shape);
+    const since = new Date(clock.now());
+    for (let i = 0; i < 3; i++)
+      await approvals.createInstance(newInstance(definition, { key: `other-${i}` }));
+    const lost = await approvals.createInstance(newInstance(definition));
+    // The list, then the first detail read: WeCom is busy (errcode -1) twice.
+    fake.faults.failNext('server_error', 'server_error');
+    expect(await approvals.findInstance(newInstance(definition), since)).toBe(lost.id);
+    expect(fake.faults.served.server_error).toBe(2);
+  });
+
   it('keeps the search inside the 31 days WeCom allows when the restart comes much later', async () => {
     const { approvals, clock } = setup();
     const definition = await approvals.createDefinition(shape);

@@ -16,6 +16,7 @@ import type {
   NodeType,
   VendorApprovals,
 } from '../approvals.js';
+import { retryRead } from '../read-retry.js';
 import type { ImEvent, ImUser } from '../types.js';
 import type { WeComApprovalEvent } from './callback.js';
 import type {
@@ -216,17 +217,20 @@ export function createWeComApprovals(client: WeComClient, config: WeComConfig): 
       const start = Math.floor(since.getTime() / 1000) - CLOCK_SLACK_SECONDS;
       const now = Math.floor(client.now() / 1000);
       const end = Math.max(start + 1, Math.min(now, start + MAX_WINDOW_SECONDS));
-      const numbers = await client.approvalNumbers({
-        starttime: start,
-        endtime: end,
-        // Filters of different keys must all hold (getapprovalinfo).
-        filters: [
-          { key: 'template_id', value: instance.definition },
-          { key: 'creator', value: instance.initiator },
-        ],
-      });
+      const numbers = await retryRead(() =>
+        client.approvalNumbers({
+          starttime: start,
+          endtime: end,
+          // Filters of different keys must all hold (getapprovalinfo).
+          filters: [
+            { key: 'template_id', value: instance.definition },
+            { key: 'creator', value: instance.initiator },
+          ],
+        }),
+      );
       for (const spNo of numbers) {
-        const info = await client.approvalDetail(spNo);
+        // One read per approval of the window: a transient fault in one must not fail the whole search.
+        const info = await retryRead(() => client.approvalDetail(spNo));
         if (info.template_id === instance.definition && carriesKey(info, instance.key)) return info.sp_no;
       }
       return undefined;
