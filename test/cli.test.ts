@@ -60,7 +60,8 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('signoff CLI (PGlite)', () => {
+// Each test runs the CLI as child processes; beside the chaos test on a 2-core CI machine one took over 30 s.
+describe('signoff CLI (PGlite)', { timeout: 90_000 }, () => {
   let stack: TestStack;
   let url: string;
   const tokens: Record<string, string> = {};
