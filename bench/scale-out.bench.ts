@@ -11,8 +11,11 @@
 //   time, each after the previous run has ended. (The database's clock is this machine's: PostgreSQL runs
 //   here too.)
 //
-// Beside each row: how busy the machine's CPUs were during the throughput phase (/proc/stat), since on a
-// small machine the instances, PostgreSQL and this process share the same cores.
+// Beside each row, where the CPU went, since on a small machine the instances, PostgreSQL and this process
+// share the same cores: the machine's busy share during the throughput phase (/proc/stat); CPU time per run
+// of the instances, of the PostgreSQL backends serving the cluster's database, and of this process (load
+// balancer and client), from /proc/<pid>/stat; what the idle cluster costs per second; and how busy the
+// whole machine was while the cluster was idle (its own idle cost, plus other work on a shared machine).
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -24,11 +27,14 @@ import type { Benchmark, Figure } from './report.js';
 import { summarize } from './stats.js';
 
 const throughputRuns = 200;
-const warmupRuns = 10;
+/** Per instance: each process warms its own JIT, caches and connection pools. */
+const warmupRunsPerInstance = 20;
 const concurrency = 20;
 const decisions = 200;
 const warmupDecisions = 10;
 const workflow = 'bench-scale';
+/** How long the idle cluster's CPU use is measured. */
+const idleMs = 5_000;
 
 /** The PostgreSQL server the clusters run on: a database of their own is created on it each time. */
 const serverUrl =
@@ -40,10 +46,13 @@ interface Row {
   label: string;
   instances: number;
   runsPerSecond: number;
+  /** Share of the machine's CPU in use while the runs went through (anything else running included). */
   cpuBusy: number;
-  /** CPU time of the whole machine (instances, PostgreSQL, this process) per run, in ms. */
-  cpuMsPerRun: number;
-  /** Share of the machine's CPU the idle instances use (queue polling, heartbeats, reconcile checks). */
+  /** CPU time per run, in ms, by part: the instances, PostgreSQL (this database's backends), this process. */
+  perRun: CpuParts;
+  /** CPU the idle cluster uses per second, in ms, by part (queue polling, heartbeats, reconcile checks). */
+  idlePerSecond: CpuParts;
+  /** Share of the machine's CPU in use while the cluster was idle: its own idle cost and any other work. */
   idleBusy: number;
   latency: ReturnType<typeof summarize>;
   roundTrip: ReturnType<typeof summarize>;
@@ -68,11 +77,71 @@ function cpuTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+interface CpuParts {
+  instances: number;
+  postgres: number;
+  bench: number;
+}
+
+/** CPU time (user + system) a process has used so far, in ms; 0 when it is gone. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * msPerTick;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Where the CPU goes, part by part: the instances' processes, the PostgreSQL backends serving this
+ * cluster's database (their pids from pg_stat_activity; a backend that appears later counts from zero), and
+ * this process (the load balancer and the client). Call `read` before and after; `since` gives the deltas.
+ */
+function cpuMeter(cluster: Cluster, postgres: pg.Client | undefined) {
+  const read = async () => {
+    const backends = postgres
+      ? (
+          await postgres.query<{ pid: number }>(
+            'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+          )
+        ).rows.map((row) => row.pid)
+      : [];
+    const usage = process.cpuUsage();
+    return {
+      instances: new Map(
+        cluster.instances.map((instance) => [instance.pid ?? 0, processCpuMs(instance.pid ?? 0)]),
+      ),
+      backends: new Map(backends.map((pid) => [pid, processCpuMs(pid)])),
+      bench: (usage.user + usage.system) / 1000,
+    };
+  };
+  type Reading = Awaited<ReturnType<typeof read>>;
+  const delta = (before: Map<number, number>, after: Map<number, number>) =>
+    [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
+  return {
+    read,
+    async since(before: Reading): Promise<CpuParts> {
+      const after = await read();
+      return {
+        instances: delta(before.instances, after.instances),
+        postgres: delta(before.backends, after.backends),
+        bench: after.bench - before.bench,
+      };
+    },
+  };
+}
+
+const scaled = (parts: CpuParts, by: number): CpuParts => ({
+  instances: parts.instances / by,
+  postgres: parts.postgres / by,
+  bench: parts.bench / by,
+});
+
 /** Runs ended, found with one list request per tick (see throughput.bench.ts, EndWatcher). */
-async function throughput(
-  cluster: Cluster,
-  count: number,
-): Promise<{ perSecond: number; cpuBusy: number; cpuMsPerRun: number }> {
+async function throughput(cluster: Cluster, count: number): Promise<{ perSecond: number; cpuBusy: number }> {
   const waiting = new Map<number, () => void>();
   let stopped = false;
   const watcher = (async () => {
@@ -118,7 +187,6 @@ async function throughput(
   return {
     perSecond: count / seconds,
     cpuBusy: (cpuEnd.busy - cpuStart.busy) / (cpuEnd.total - cpuStart.total),
-    cpuMsPerRun: ((cpuEnd.busy - cpuStart.busy) * msPerTick) / count,
   };
 }
 
@@ -183,12 +251,22 @@ async function measure(
     entry: 'dist',
     env: { SIGNOFF_LOG_LEVEL: 'warn' },
   });
+  let postgres: pg.Client | undefined;
   try {
+    if (cluster.databaseUrl) {
+      postgres = new pg.Client({ connectionString: cluster.databaseUrl });
+      await postgres.connect();
+    }
+    const meter = cpuMeter(cluster, postgres);
     await api(cluster, 'POST', '/api/workflows', approvalThenShell(workflow));
-    await throughput(cluster, warmupRuns);
-    const idle = await idleBusy(5_000);
+    await throughput(cluster, warmupRunsPerInstance * instances);
+    const idleStart = await meter.read();
+    const idle = await idleBusy(idleMs);
+    const idlePerSecond = scaled(await meter.since(idleStart), idleMs / 1000);
     progress(`${label}: ${throughputRuns} runs, ${concurrency} in flight`);
-    const { perSecond, cpuBusy, cpuMsPerRun } = await throughput(cluster, throughputRuns);
+    const busyStart = await meter.read();
+    const { perSecond, cpuBusy } = await throughput(cluster, throughputRuns);
+    const perRun = scaled(await meter.since(busyStart), throughputRuns);
     progress(`${label}: ${warmupDecisions} + ${decisions} decisions, one at a time`);
     const measured = await decisionLatency(cluster, warmupDecisions + decisions);
     return {
@@ -196,12 +274,14 @@ async function measure(
       instances,
       runsPerSecond: perSecond,
       cpuBusy,
-      cpuMsPerRun,
+      perRun,
+      idlePerSecond,
       idleBusy: idle,
       latency: summarize(measured.latencyMs.slice(warmupDecisions)),
       roundTrip: summarize(measured.roundTripMs.slice(warmupDecisions)),
     };
   } finally {
+    await postgres?.end();
     await cluster.close();
   }
 }
@@ -249,6 +329,9 @@ export const benchmark: Benchmark = {
       'decision max',
       'POST decision p50',
       'CPU busy',
+      'CPU/run: instances + PostgreSQL + LB/client',
+      'idle CPU/s: instances + PostgreSQL',
+      'machine busy when idle',
     ];
     const lines = rows.map((row) => [
       row.label,
@@ -258,7 +341,8 @@ export const benchmark: Benchmark = {
       `${row.latency.max.toFixed(0)} ms`,
       `${row.roundTrip.p50.toFixed(0)} ms`,
       `${(100 * row.cpuBusy).toFixed(0)} %`,
-      `${row.cpuMsPerRun.toFixed(0)} ms`,
+      `${row.perRun.instances.toFixed(0)} + ${row.perRun.postgres.toFixed(0)} + ${row.perRun.bench.toFixed(0)} ms`,
+      `${row.idlePerSecond.instances.toFixed(0)} + ${row.idlePerSecond.postgres.toFixed(0)} ms`,
       `${(100 * row.idleBusy).toFixed(0)} %`,
     ]);
     const widths = header.map((title, column) =>
@@ -285,14 +369,22 @@ export const benchmark: Benchmark = {
           unit: '%',
           digits: 0,
         },
+        { name: `${row.label}: CPU per run, instances`, value: row.perRun.instances, unit: 'ms', digits: 0 },
+        { name: `${row.label}: CPU per run, PostgreSQL`, value: row.perRun.postgres, unit: 'ms', digits: 0 },
         {
-          name: `${row.label}: CPU time per run (whole machine)`,
-          value: row.cpuMsPerRun,
+          name: `${row.label}: CPU per run, load balancer and client`,
+          value: row.perRun.bench,
           unit: 'ms',
           digits: 0,
         },
         {
-          name: `${row.label}: CPU busy (whole machine) while idle`,
+          name: `${row.label}: idle CPU per second, instances + PostgreSQL`,
+          value: row.idlePerSecond.instances + row.idlePerSecond.postgres,
+          unit: 'ms',
+          digits: 0,
+        },
+        {
+          name: `${row.label}: machine busy while the cluster was idle (its own cost and other work)`,
           value: 100 * row.idleBusy,
           unit: '%',
           digits: 0,

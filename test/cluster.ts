@@ -41,7 +41,7 @@ export interface ClusterOptions {
 
 export interface ClusterInstance {
   index: number;
-  /** `up` once its "ready" line was seen; `down` from the moment it is killed or exits. */
+  /** `up` once its /readyz answered 200; `down` from the moment it is killed or exits. */
   state: 'starting' | 'up' | 'down';
   /** Where it listens now (a new port at every start). */
   url: string | undefined;
@@ -176,7 +176,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const live = instances.filter((instance) => instance.state === 'up' && !tried.has(instance.index));
       if (live.length === 0 || sends >= 10) {
         balancer.unavailable++;
-        response.writeHead(503, { 'content-type': 'text/plain' }).end('no Signoff instance is up');
+        response.writeHead(503, { 'content-type': 'text/plain' }).end('no Signoff instance could take it');
         return;
       }
       const instance = live[next++ % live.length]!;
