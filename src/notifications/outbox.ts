@@ -85,35 +85,52 @@ export class Outbox {
       ? (JSON.parse(secretBox.open(row.sealed, row.dedup_key)) as Destination)
       : {};
 
+    let prepared: Awaited<ReturnType<ChannelSender>>;
+    let takenAt: number;
+    let sent: Awaited<ReturnType<typeof prepared.send>>;
     try {
-      const prepared = await sender({
+      prepared = await sender({
         row,
         message: row.message,
         recipient: row.recipient as Recipient,
         destination,
         original,
       });
-      const takenAt = this.now();
+      takenAt = this.now();
       const waitMs = await takeRateSlot(db, prepared.limits, takenAt);
       if (waitMs > 0) {
         await this.retryLater(row, waitMs, null, false);
         return 'waiting';
       }
-      let sent: Awaited<ReturnType<typeof prepared.send>>;
       try {
         sent = await prepared.send();
-      } finally {
-        if (prepared.limits.length > 0) await markSent(db, prepared.limits, takenAt, this.now());
+      } catch (error) {
+        await this.markSent(prepared.limits, takenAt);
+        throw error;
       }
-      const { messageId, note } = sent;
-      this.options.onAttempt?.(
-        row,
-        `delivered to ${row.target || row.channel} on attempt ${row.attempts}${note ? `: ${note}` : ''}`,
-      );
-      return this.end(row, { status: 'delivered', vendorMessageId: messageId, note: note ?? null });
     } catch (error) {
       return this.failed(row, error);
     }
+    // The row says "delivered" before anything else is written: group robots have no idempotency key, so
+    // the time between the vendor taking the message and this update is the only window in which a crash
+    // makes the message go out twice.
+    const { messageId, note } = sent;
+    await finishNotification(db, row.id, {
+      status: 'delivered',
+      vendorMessageId: messageId,
+      note: note ?? null,
+    });
+    await this.markSent(prepared.limits, takenAt);
+    this.options.onAttempt?.(
+      row,
+      `delivered to ${row.target || row.channel} on attempt ${row.attempts}${note ? `: ${note}` : ''}`,
+    );
+    return this.announce(row, 'delivered');
+  }
+
+  /** Turns the send's rate slot from "in flight" into "sent at", for the window it counts in. */
+  private async markSent(limits: Parameters<typeof markSent>[1], takenAt: number): Promise<void> {
+    if (limits.length > 0) await markSent(this.options.db, limits, takenAt, this.now());
   }
 
   private async failed(
@@ -167,8 +184,16 @@ export class Outbox {
     outcome: Parameters<typeof finishNotification>[2],
   ): Promise<'delivered' | 'failed' | 'skipped'> {
     await finishNotification(this.options.db, row.id, outcome);
+    return this.announce(row, outcome.status);
+  }
+
+  /** Tells the engine the row's final state (a notification job finishes when all its rows have). */
+  private async announce<S extends 'delivered' | 'failed' | 'skipped'>(
+    row: NotificationRecord,
+    status: S,
+  ): Promise<S> {
     const final = await findNotification(this.options.db, row.id);
     if (final) await this.options.onFinal?.(final);
-    return outcome.status;
+    return status;
   }
 }
