@@ -43,7 +43,7 @@ import { migrate } from '../src/store/migrate.js';
 import { createSecretBox, generateKey, parseKey } from '../src/store/secret-box.js';
 import { type ServerProcess, startServerProcess } from './server-process.js';
 import { databases, job, waitFor } from './stack.js';
-import { type Served, serveFetch } from './vendor-harness.js';
+import { dingTalkFront, type Served } from './vendor-harness.js';
 
 const silent = createLogger({
   level: 'silent',
@@ -292,26 +292,6 @@ describe.each(databases)('event connection leases on %s', (kind) => {
 
 const pgUrl = process.env.TEST_DATABASE_URL;
 const token = 'failover-admin-token-0123456789abcdef';
-
-/** The Stream gateway lives on the DingTalk API host: one base URL routes to the API fake and the Stream fake. */
-function dingTalkFront(fake: DingTalkFake, stream: DingTalkStreamFake): Promise<Served> {
-  return serveFetch(async (request) => {
-    const url = new URL(request.url);
-    if (!url.pathname.startsWith('/v1.0/gateway/')) return fake.app.fetch(request);
-    const headers = new Headers(request.headers);
-    headers.delete('host');
-    headers.delete('content-length');
-    const answer = await fetch(`${stream.base}${url.pathname}${url.search}`, {
-      method: request.method,
-      headers,
-      ...(request.method === 'GET' ? {} : { body: await request.text() }),
-    });
-    return new Response(await answer.text(), {
-      status: answer.status,
-      headers: { 'content-type': answer.headers.get('content-type') ?? 'application/json' },
-    });
-  });
-}
 
 describe.skipIf(!pgUrl)('long-connection failover: three server processes on PostgreSQL', () => {
   const database = `signoff_failover_${randomBytes(4).toString('hex')}`;

@@ -1,5 +1,8 @@
 // Starts `signoff serve` as a real child process (the way a user runs it) and talks to it over HTTP.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -60,4 +63,60 @@ export function startServerProcess(env: Record<string, string>, token: string): 
       reject(new Error(`server exited with ${code} before it was ready:\n${output}`)),
     );
   });
+}
+
+/**
+ * `signoff serve` on a fresh data directory (PGlite), for tests that kill it and start it again on the same
+ * data. Calls go to the process started last. Each test may leave it killed: `startIfStopped` in afterEach
+ * brings one up for the next, and `stop` in afterAll stops it and removes the directory.
+ */
+export class RestartableServer {
+  readonly dataDir: string;
+  readonly #env: Record<string, string>;
+  readonly #token: string;
+  #current: ServerProcess | undefined;
+
+  /** `token` is the admin token the server is started with and calls are made with. */
+  constructor(dataDirPrefix: string, token: string, env: Record<string, string> = {}) {
+    this.dataDir = mkdtempSync(join(tmpdir(), dataDirPrefix));
+    this.#token = token;
+    this.#env = { SIGNOFF_DATA_DIR: this.dataDir, SIGNOFF_ADMIN_TOKEN: token, ...env };
+  }
+
+  /** A new process on the same data; the one before must be gone. */
+  async start(): Promise<ServerProcess> {
+    this.#current = await startServerProcess(this.#env, this.#token);
+    return this.#current;
+  }
+
+  async startIfStopped(): Promise<void> {
+    const child = this.#current?.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) await this.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#current?.kill('SIGTERM');
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  get url(): string {
+    return this.#process().url;
+  }
+
+  output(): string {
+    return this.#process().output();
+  }
+
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    return this.#process().call(method, path, body);
+  }
+
+  kill(signal?: NodeJS.Signals): Promise<number | null> {
+    return this.#process().kill(signal);
+  }
+
+  #process(): ServerProcess {
+    if (!this.#current) throw new Error('the server was never started');
+    return this.#current;
+  }
 }

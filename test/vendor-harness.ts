@@ -379,8 +379,14 @@ const dingTalkPeople = (seed: DingTalkSeed) => {
   };
 };
 
-/** The Stream gateway lives on the DingTalk API host: one base URL routes to the API fake and the Stream fake. */
-async function dingTalkFront(fake: DingTalkFake, stream: DingTalkStreamFake | undefined): Promise<Served> {
+/**
+ * The Stream gateway lives on the DingTalk API host: one base URL routes to the API fake and the Stream fake
+ * (to the API fake alone without one).
+ */
+export async function dingTalkFront(
+  fake: DingTalkFake,
+  stream: DingTalkStreamFake | undefined,
+): Promise<Served> {
   return serveFetch(async (request) => {
     const url = new URL(request.url);
     if (!stream || !url.pathname.startsWith('/v1.0/gateway/')) return fake.app.fetch(request);

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import type { Run } from '../client.js';
-import { defineCommand, expectPositionals, jsonOption, printJson, runId } from './define.js';
+import { defineCommand, printJson, runIdArgs } from './define.js';
 
 export const cancel = defineCommand({
   name: 'cancel',
@@ -12,16 +11,9 @@ export const cancel = defineCommand({
 Example:
   signoff cancel 42`,
   async run(args, { client, out }) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { ...jsonOption },
-      allowPositionals: true,
-      strict: true,
-    });
-    expectPositionals(positionals, 1);
-    const id = runId(positionals[0]);
+    const { id, json } = runIdArgs(args);
     const { body } = await client().post<Run>(`/api/runs/${id}/cancel`);
-    if (values.json) printJson(out, body);
+    if (json) printJson(out, body);
     else out.print(`run ${body.id} (${body.workflow} #${body.number}) cancelled`);
     return 0;
   },

@@ -1,4 +1,5 @@
 // What every client command shares: `-h/--help`, usage errors (exit code 2), the API client and the output.
+import { parseArgs } from 'node:util';
 import { type ClientConfig, readClientConfig, SignoffClient } from '../client.js';
 import type { Command } from '../command.js';
 import { createOutput, type Output } from '../render.js';
@@ -83,6 +84,24 @@ export function runId(text: string | undefined, what = 'run'): number {
 
 export function expectPositionals(positionals: string[], max: number): void {
   if (positionals.length > max) throw new UsageError(`unexpected argument ${positionals[max]}`);
+}
+
+/** The arguments of a command whose one option is `--json`, with at most `max` positionals. */
+export function jsonOnlyArgs(args: string[], max: number): { json: boolean; positionals: string[] } {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...jsonOption },
+    allowPositionals: true,
+    strict: true,
+  });
+  expectPositionals(positionals, max);
+  return { json: values.json === true, positionals };
+}
+
+/** `<run> [--json]`: the arguments of the commands that act on one run. */
+export function runIdArgs(args: string[]): { id: number; json: boolean } {
+  const { json, positionals } = jsonOnlyArgs(args, 1);
+  return { id: runId(positionals[0]), json };
 }
 
 /** Path segments are user input: encode them so a name never changes the route. */

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { Job, Run } from '../client.js';
 import { duration, pad, relativeTime, type Style, statusSymbol, statusWord } from '../render.js';
-import { defineCommand, expectPositionals, jsonOption, printJson, runId } from './define.js';
+import { defineCommand, printJson, runIdArgs } from './define.js';
 import { approvalCommand, approvalNeeds, decisionText, vendorApprovalLines } from './run-text.js';
 
 export const status = defineCommand({
@@ -15,17 +14,10 @@ Examples:
   signoff status 42
   signoff runs --limit 5     (to find a run's id)`,
   async run(args, { client, out }) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { ...jsonOption },
-      allowPositionals: true,
-      strict: true,
-    });
-    expectPositionals(positionals, 1);
-    const id = runId(positionals[0]);
+    const { id, json } = runIdArgs(args);
     const api = client();
     const run = await api.get<Run>(`/api/runs/${id}`);
-    if (values.json) {
+    if (json) {
       printJson(out, run);
       return 0;
     }

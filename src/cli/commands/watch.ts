@@ -1,10 +1,9 @@
 // Live progress of a run until it ends: polls the run, prints a line whenever a job changes, and exits
 // with a code that says how the run ended. Line mode only, so it reads the same on a terminal, piped into
 // a file or in CI logs. Ctrl-C stops watching; the run itself goes on.
-import { parseArgs } from 'node:util';
 import { type Run, type SignoffClient, UnreachableError } from '../client.js';
 import type { Output, Style } from '../render.js';
-import { defineCommand, expectPositionals, jsonOption, printJson, runId } from './define.js';
+import { defineCommand, printJson, runIdArgs } from './define.js';
 import {
   decisionText,
   exitCodeHelp,
@@ -132,15 +131,8 @@ ${exitCodeHelp}
 Example:
   signoff watch 42`,
   async run(args, { client, out }) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { ...jsonOption },
-      allowPositionals: true,
-      strict: true,
-    });
-    expectPositionals(positionals, 1);
-    const id = runId(positionals[0]);
-    return watchAndReport(client(), id, out, values.json === true);
+    const { id, json } = runIdArgs(args);
+    return watchAndReport(client(), id, out, json);
   },
 });
 

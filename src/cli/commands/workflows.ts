@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { WorkflowSummary } from '../client.js';
 import { relativeTime, table } from '../render.js';
-import { defineCommand, expectPositionals, jsonOption, printJson } from './define.js';
+import { defineCommand, jsonOnlyArgs, printJson } from './define.js';
 
 export const workflows = defineCommand({
   name: 'workflows',
@@ -12,15 +11,9 @@ export const workflows = defineCommand({
 
 Add or change one with: signoff apply -f workflow.yaml`,
   async run(args, { client, out }) {
-    const { values, positionals } = parseArgs({
-      args,
-      options: { ...jsonOption },
-      allowPositionals: true,
-      strict: true,
-    });
-    expectPositionals(positionals, 0);
+    const { json } = jsonOnlyArgs(args, 0);
     const body = await client().get<{ workflows: WorkflowSummary[] }>('/api/workflows');
-    if (values.json) {
+    if (json) {
       printJson(out, body);
       return 0;
     }

@@ -6,7 +6,7 @@ import { Page } from '../../components/page';
 import { defineStrings, useFormat, useT } from '../../i18n';
 import { usePoll } from '../../poll';
 import { Link } from '../../router';
-import { ApprovalKind } from '../runs/approval-kind';
+import { DeadlineFact, DecidedInFact } from '../runs/approval-facts';
 import { DecisionForm } from '../runs/decision-form';
 import type { Approval, RunSummary } from '../runs/types';
 import { useMe } from '../runs/use-me';
@@ -20,12 +20,9 @@ const strings = defineStrings({
     none: 'Nothing is waiting for a decision.',
     noneHint: 'When a run reaches an approval job, it shows here until it is decided.',
     run: 'run {id}',
-    kind: 'Decided in',
     who: 'Waiting for',
     nobody: '—',
     since: 'Waiting since',
-    deadline: 'Deadline',
-    deadlineLeft: '{time} ({ago})',
     onTimeout: 'then {outcome}',
     approve: 'approved',
     reject: 'rejected',
@@ -37,12 +34,9 @@ const strings = defineStrings({
     none: '当前没有等待审批的事项。',
     noneHint: '运行到达审批任务时会显示在这里，直到有人做出决定。',
     run: '运行 {id}',
-    kind: '审批方式',
     who: '待审批人',
     nobody: '—',
     since: '发起时间',
-    deadline: '截止时间',
-    deadlineLeft: '{time}（{ago}）',
     onTimeout: '超时后{outcome}',
     approve: '自动通过',
     reject: '自动拒绝',
@@ -100,12 +94,7 @@ export function ApprovalsPage() {
                 <span className="approvals-job">· {approval.job}</span>
               </h2>
               <dl className="approvals-facts">
-                <div>
-                  <dt>{t('kind')}</dt>
-                  <dd>
-                    <ApprovalKind kind={approval.kind} />
-                  </dd>
-                </div>
+                <DecidedInFact approval={approval} />
                 <div>
                   <dt>{t('who')}</dt>
                   <dd>{who.length > 0 ? who.join(', ') : t('nobody')}</dd>
@@ -118,18 +107,10 @@ export function ApprovalsPage() {
                     </time>
                   </dd>
                 </div>
-                <div>
-                  <dt>{t('deadline')}</dt>
-                  <dd>
-                    <time dateTime={approval.deadline}>
-                      {t('deadlineLeft', {
-                        time: format.time(approval.deadline),
-                        ago: format.ago(approval.deadline),
-                      })}
-                    </time>{' '}
-                    <span className="hint">{t('onTimeout', { outcome: t(approval.timeout_outcome) })}</span>
-                  </dd>
-                </div>
+                <DeadlineFact approval={approval}>
+                  {' '}
+                  <span className="hint">{t('onTimeout', { outcome: t(approval.timeout_outcome) })}</span>
+                </DeadlineFact>
               </dl>
               {approval.description && <p className="approvals-description">{approval.description}</p>}
               {canDecide(approval, me) ? (

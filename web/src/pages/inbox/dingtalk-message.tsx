@@ -7,6 +7,7 @@ import { defineStrings, useT } from '../../i18n';
 import { list, record, text } from './json-reading';
 import { LinkButton } from './link-button';
 import { Markdown, type MentionOptions, PlainText, safeHref } from './markdown';
+import type { MessageToDraw } from './message-to-draw';
 
 const strings = defineStrings({
   en: {
@@ -26,15 +27,7 @@ interface Button {
   url: string;
 }
 
-export function renderDingTalkMessage({
-  kind,
-  content,
-  mentions,
-}: {
-  kind: string;
-  content: unknown;
-  mentions: MentionOptions;
-}): ReactNode {
+export function renderDingTalkMessage({ kind, content, mentions }: MessageToDraw): ReactNode {
   const body = record(content);
   const part = record(body[kind]);
   const at = record(body.at);

@@ -6,6 +6,7 @@ import { defineStrings, useT } from '../../i18n';
 import { list, record, text } from './json-reading';
 import { LinkButton } from './link-button';
 import { Markdown, type MentionOptions, PlainText, safeHref } from './markdown';
+import type { MessageToDraw } from './message-to-draw';
 
 const strings = defineStrings({
   en: {
@@ -36,15 +37,7 @@ const TEMPLATES = new Set([
   'grey',
 ]);
 
-export function renderFeishuMessage({
-  kind,
-  content,
-  mentions,
-}: {
-  kind: string;
-  content: unknown;
-  mentions: MentionOptions;
-}): ReactNode {
+export function renderFeishuMessage({ kind, content, mentions }: MessageToDraw): ReactNode {
   const body = record(content);
   if (kind === 'interactive') return <FeishuCard card={body} mentions={mentions} />;
   if (kind === 'text')

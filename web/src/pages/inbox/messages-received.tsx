@@ -6,6 +6,7 @@ import { renderDingTalkMessage } from './dingtalk-message';
 import { renderFeishuMessage } from './feishu-message';
 import { parseContent } from './json-reading';
 import type { MentionOptions } from './markdown';
+import type { MessageToDraw } from './message-to-draw';
 import { personFinder, type SandboxMessage, type SandboxVendorState } from './sandbox-state';
 import { TryIt } from './try-it';
 import { renderWeComMessage } from './wecom-message';
@@ -108,7 +109,7 @@ function MessageItem({
   const [raw, setRaw] = useState(false);
   const rawId = useId();
   const content = parseContent(message.content);
-  const props = { kind: message.kind, content, mentions };
+  const props: MessageToDraw = { kind: message.kind, content, mentions };
   const drawn =
     content === undefined
       ? undefined

@@ -7,21 +7,14 @@ import { defineStrings, useT } from '../../i18n';
 import { list, record, text } from './json-reading';
 import { LinkButton } from './link-button';
 import { Markdown, type MentionOptions, PlainText } from './markdown';
+import type { MessageToDraw } from './message-to-draw';
 
 const strings = defineStrings({
   en: { details: 'Details', everyone: 'everyone' },
   'zh-CN': { details: '详情', everyone: '所有人' },
 });
 
-export function renderWeComMessage({
-  kind,
-  content,
-  mentions,
-}: {
-  kind: string;
-  content: unknown;
-  mentions: MentionOptions;
-}): ReactNode {
+export function renderWeComMessage({ kind, content, mentions }: MessageToDraw): ReactNode {
   const part = record(record(content)[kind]);
   switch (kind) {
     case 'markdown':

@@ -5,7 +5,7 @@ import { api } from '../../api';
 import { Avatar } from '../../components/avatar';
 import { StatusBadge } from '../../components/status-badge';
 import { defineStrings, useFormat, useT } from '../../i18n';
-import { ApprovalKind } from './approval-kind';
+import { DeadlineFact, DecidedInFact } from './approval-facts';
 import { DecisionForm } from './decision-form';
 import { jobSectionId } from './run-timeline';
 import type { Approval, Decision, Me } from './types';
@@ -15,11 +15,8 @@ import { canDecide } from './who-decides';
 const strings = defineStrings({
   en: {
     title: 'Approval: {job}',
-    kind: 'Decided in',
     needed: 'Approvals needed',
     neededValue: '{needed} of {count}',
-    deadline: 'Deadline',
-    deadlineLeft: '{time} ({ago})',
     onTimeout: 'If nobody decides in time',
     timeoutApprove: 'approved',
     timeoutReject: 'rejected',
@@ -32,11 +29,8 @@ const strings = defineStrings({
   },
   'zh-CN': {
     title: '审批：{job}',
-    kind: '审批方式',
     needed: '所需同意人数',
     neededValue: '{count} 人中 {needed} 人',
-    deadline: '截止时间',
-    deadlineLeft: '{time}（{ago}）',
     onTimeout: '超时未审批时',
     timeoutApprove: '自动通过',
     timeoutReject: '自动拒绝',
@@ -63,7 +57,6 @@ export function ApprovalPanel({
   const t = useT(strings);
   const format = useFormat();
   const titleId = `approval-title-${approval.job}`;
-  const pending = approval.status === 'pending';
   const submit = (decision: 'approve' | 'reject', comment: string | undefined) =>
     api(`/api/runs/${runId}/jobs/${encodeURIComponent(approval.job)}/decision`, {
       method: 'POST',
@@ -76,12 +69,7 @@ export function ApprovalPanel({
         <span>{t('title', { job: approval.job })}</span> <StatusBadge status={approval.status} />
       </h3>
       <dl className="runs-facts">
-        <div>
-          <dt>{t('kind')}</dt>
-          <dd>
-            <ApprovalKind kind={approval.kind} />
-          </dd>
-        </div>
+        <DecidedInFact approval={approval} />
         <div>
           <dt>{t('needed')}</dt>
           <dd>{t('neededValue', { needed: approval.needed, count: approval.approvers.length })}</dd>
@@ -92,19 +80,7 @@ export function ApprovalPanel({
             <time dateTime={approval.created_at}>{format.time(approval.created_at)}</time>
           </dd>
         </div>
-        <div>
-          <dt>{t('deadline')}</dt>
-          <dd>
-            <time dateTime={approval.deadline}>
-              {pending
-                ? t('deadlineLeft', {
-                    time: format.time(approval.deadline),
-                    ago: format.ago(approval.deadline),
-                  })
-                : format.time(approval.deadline)}
-            </time>
-          </dd>
-        </div>
+        <DeadlineFact approval={approval} />
         <div>
           <dt>{t('onTimeout')}</dt>
           <dd>{approval.timeout_outcome === 'approve' ? t('timeoutApprove') : t('timeoutReject')}</dd>

@@ -2,9 +2,10 @@
 // for how long.
 import { PlatformIcon } from '../../components/platform-icon';
 import { defineStrings, useT } from '../../i18n';
-import { Link } from '../../router';
 import type { ApprovalDraft } from './build-job';
 import { type ApprovalKind, approvalKinds, channelStrings } from './channels';
+import { ImAppField } from './im-app-field';
+import { InputField } from './input-field';
 import { ApproverPicker } from './pickers/approver-picker';
 import type { ImApp } from './types';
 
@@ -13,9 +14,6 @@ export const approvalStrings = defineStrings({
     kind: 'Where approvers decide',
     kindHelpNative: 'In Signoff: the console, the CLI or the API.',
     kindHelpVendor: "In the platform's own approval app, on their phones.",
-    app: 'IM app',
-    noApp: 'No {platform} app is registered yet.',
-    addApp: 'Add one under IM apps',
     approvers: 'Approvers',
     mode: 'Who must approve',
     and: 'Everyone (会签, AND)',
@@ -35,9 +33,6 @@ export const approvalStrings = defineStrings({
     kind: '在哪里审批',
     kindHelpNative: '在 Signoff 中审批：控制台、命令行或 API。',
     kindHelpVendor: '在平台自己的审批应用中审批，手机上即可处理。',
-    app: 'IM 应用',
-    noApp: '还没有登记{platform}应用。',
-    addApp: '在 IM 应用中添加',
     approvers: '审批人',
     mode: '审批方式',
     and: '所有人同意（会签，AND）',
@@ -66,7 +61,6 @@ export function ApprovalFields({
 }) {
   const t = useT(approvalStrings);
   const kinds = useT(channelStrings);
-  const appsOfKind = apps.filter((app) => app.type === draft.kind);
   // The app goes back to "the first of this platform" (the form fills it in).
   const chooseKind = (kind: ApprovalKind) =>
     setDraft({ ...draft, kind, app: undefined, approvers: [], needed: 1 });
@@ -97,29 +91,14 @@ export function ApprovalFields({
         <small className="help">{draft.kind === 'native' ? t('kindHelpNative') : t('kindHelpVendor')}</small>
       </fieldset>
 
-      {draft.kind !== 'native' &&
-        (appsOfKind.length === 0 ? (
-          <p className="notice notice-info">
-            {t('noApp', { platform: kinds(draft.kind) })}{' '}
-            <Link href={`/settings/im/new/${draft.kind}`}>{t('addApp')}</Link>
-          </p>
-        ) : (
-          <label className="field">
-            <span>{t('app')}</span>
-            <select
-              value={draft.app?.id ?? ''}
-              onChange={(event) =>
-                setDraft({ ...draft, app: apps.find((app) => app.id === event.target.value), approvers: [] })
-              }
-            >
-              {appsOfKind.map((app) => (
-                <option key={app.id} value={app.id}>
-                  {app.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        ))}
+      {draft.kind !== 'native' && (
+        <ImAppField
+          platform={draft.kind}
+          apps={apps}
+          value={draft.app}
+          onChange={(app) => setDraft({ ...draft, app, approvers: [] })}
+        />
+      )}
 
       {(draft.kind === 'native' || draft.app) && (
         <ApproverPicker
@@ -169,14 +148,12 @@ export function ApprovalFields({
       )}
 
       <div className="wf-form-row">
-        <label className="field">
-          <span>{t('timeout')}</span>
-          <input
-            value={draft.timeout}
-            onChange={(event) => setDraft({ ...draft, timeout: event.target.value })}
-          />
-          <small>{t('timeoutHelp')}</small>
-        </label>
+        <InputField
+          label={t('timeout')}
+          value={draft.timeout}
+          onChange={(timeout) => setDraft({ ...draft, timeout })}
+          help={t('timeoutHelp')}
+        />
         <label className="field">
           <span>{t('outcome')}</span>
           <select
@@ -192,22 +169,18 @@ export function ApprovalFields({
       </div>
 
       {draft.kind !== 'native' && (
-        <label className="field">
-          <span>{t('title')}</span>
-          <input
-            value={draft.title}
-            onChange={(event) => setDraft({ ...draft, title: event.target.value })}
-          />
-          <small>{t('titleHelp')}</small>
-        </label>
-      )}
-      <label className="field">
-        <span>{t('description')}</span>
-        <input
-          value={draft.description}
-          onChange={(event) => setDraft({ ...draft, description: event.target.value })}
+        <InputField
+          label={t('title')}
+          value={draft.title}
+          onChange={(title) => setDraft({ ...draft, title })}
+          help={t('titleHelp')}
         />
-      </label>
+      )}
+      <InputField
+        label={t('description')}
+        value={draft.description}
+        onChange={(description) => setDraft({ ...draft, description })}
+      />
     </>
   );
 }

@@ -1,9 +1,10 @@
 // The notification part of the form editor: the channel, and where it goes (a group chat picked from the
 // bot's groups, people from the address book, a robot's webhook URL, or mail addresses).
 import { defineStrings, useT } from '../../i18n';
-import { Link } from '../../router';
 import type { NotificationDraft } from './build-job';
 import { appChannels, type Channel, channelStrings, channels } from './channels';
+import { ImAppField } from './im-app-field';
+import { InputField } from './input-field';
 import { ApproverPicker } from './pickers/approver-picker';
 import { ChatPicker } from './pickers/chat-picker';
 import type { ImApp } from './types';
@@ -11,9 +12,6 @@ import type { ImApp } from './types';
 export const notificationStrings = defineStrings({
   en: {
     channel: 'Channel',
-    app: 'IM app',
-    noApp: 'No {platform} app is registered yet.',
-    addApp: 'Add one under IM apps',
     recipients: 'Recipients',
     url: 'Webhook URL',
     urlHelp:
@@ -30,9 +28,6 @@ export const notificationStrings = defineStrings({
   },
   'zh-CN': {
     channel: '通知渠道',
-    app: 'IM 应用',
-    noApp: '还没有登记{platform}应用。',
-    addApp: '在 IM 应用中添加',
     recipients: '接收人',
     url: 'Webhook 地址',
     urlHelp:
@@ -59,7 +54,6 @@ export function NotificationFields({
   const t = useT(notificationStrings);
   const names = useT(channelStrings);
   const platform = appChannels[draft.channel];
-  const appsOfKind = platform ? apps.filter((app) => app.type === platform) : [];
   const chooseChannel = (channel: Channel) => {
     // The app goes back to "the first of this platform" (the form fills it in).
     setDraft({ ...draft, channel, app: undefined, chat: undefined, people: [] });
@@ -78,34 +72,14 @@ export function NotificationFields({
         </select>
       </label>
 
-      {platform &&
-        (appsOfKind.length === 0 ? (
-          <p className="notice notice-info">
-            {t('noApp', { platform: names(platform) })}{' '}
-            <Link href={`/settings/im/new/${platform}`}>{t('addApp')}</Link>
-          </p>
-        ) : (
-          <label className="field">
-            <span>{t('app')}</span>
-            <select
-              value={draft.app?.id ?? ''}
-              onChange={(event) =>
-                setDraft({
-                  ...draft,
-                  app: apps.find((app) => app.id === event.target.value),
-                  chat: undefined,
-                  people: [],
-                })
-              }
-            >
-              {appsOfKind.map((app) => (
-                <option key={app.id} value={app.id}>
-                  {app.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        ))}
+      {platform && (
+        <ImAppField
+          platform={platform}
+          apps={apps}
+          value={draft.app}
+          onChange={(app) => setDraft({ ...draft, app, chat: undefined, people: [] })}
+        />
+      )}
 
       {(draft.channel === 'feishu_app' || draft.channel === 'lark_app') && draft.app && (
         <ChatPicker
@@ -127,44 +101,39 @@ export function NotificationFields({
 
       {!platform && draft.channel !== 'mail' && (
         <>
-          <label className="field">
-            <span>{t('url')}</span>
-            <input
-              value={draft.url}
-              onChange={(event) => setDraft({ ...draft, url: event.target.value })}
-              placeholder="{{ secrets.ops_hook }}"
-              autoComplete="off"
-            />
-            <small>{t('urlHelp')}</small>
-          </label>
+          <InputField
+            label={t('url')}
+            value={draft.url}
+            onChange={(url) => setDraft({ ...draft, url })}
+            placeholder="{{ secrets.ops_hook }}"
+            autoComplete="off"
+            help={t('urlHelp')}
+          />
           {draft.channel !== 'wecom_robot' && (
-            <label className="field">
-              <span>{t('secret')}</span>
-              <input
-                value={draft.secret}
-                onChange={(event) => setDraft({ ...draft, secret: event.target.value })}
-                autoComplete="off"
-              />
-              <small>{t('secretHelp')}</small>
-            </label>
+            <InputField
+              label={t('secret')}
+              value={draft.secret}
+              onChange={(secret) => setDraft({ ...draft, secret })}
+              autoComplete="off"
+              help={t('secretHelp')}
+            />
           )}
         </>
       )}
       {draft.channel === 'mail' && (
-        <label className="field">
-          <span>{t('mailTo')}</span>
-          <input
-            value={draft.mailTo}
-            onChange={(event) => setDraft({ ...draft, mailTo: event.target.value })}
-          />
-          <small>{t('mailHelp')}</small>
-        </label>
+        <InputField
+          label={t('mailTo')}
+          value={draft.mailTo}
+          onChange={(mailTo) => setDraft({ ...draft, mailTo })}
+          help={t('mailHelp')}
+        />
       )}
 
-      <label className="field">
-        <span>{t('title')}</span>
-        <input value={draft.title} onChange={(event) => setDraft({ ...draft, title: event.target.value })} />
-      </label>
+      <InputField
+        label={t('title')}
+        value={draft.title}
+        onChange={(title) => setDraft({ ...draft, title })}
+      />
       <label className="field">
         <span>{t('content')}</span>
         <textarea
