@@ -477,6 +477,43 @@ stages:
     expect(row).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
+  it('sends a due message nobody took up (its sender stopped, its queue job late) at the next sweep', async () => {
+    const v = vendors;
+    await apply(`
+name: orphan
+stages:
+  - name: s
+    jobs:
+      - name: tell
+        type: notification
+        spec: { channel: dingtalk_robot, url: "${v.hooks.dingtalk.url}", secret: "${v.hooks.dingtalk.secret}" }
+`);
+    // A full robot minute holds the message back, as it would hold it in a queue job.
+    const key = `dingtalk-robot:${digest(new URL(v.hooks.dingtalk.url).searchParams.get('access_token')!)}`;
+    const now = Date.now();
+    for (let i = 0; i < 20; i++)
+      await stack.signoff.db.query('insert into rate_log (key, at) values ($1, $2)', [key, now - 30_000 + i]);
+    const before = v.dingtalk.robotMessages.length;
+    const runId = await start('orphan');
+    const waiting = await waitFor(
+      async () => (await log(runId)).find((row) => row.status === 'pending'),
+      'the stored message',
+    );
+    // Say its sender stopped: it has been due for 20 s and nobody took it up (its queue job comes due only
+    // in half a minute); the robot's minute is over.
+    await stack.signoff.db.query(
+      `update notifications set next_attempt_at = now() - interval '20 seconds' where id = $1`,
+      [waiting.id],
+    );
+    await stack.signoff.db.query('delete from rate_log where key = $1', [key]);
+    expect(v.dingtalk.robotMessages.length - before).toBe(0);
+    await stack.signoff.engine.recover(false);
+    const run = await waitForRun(stack, runId);
+    expect(run.status).toBe('passed');
+    expect(v.dingtalk.robotMessages.length - before).toBe(1);
+    expect((await log(runId))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
   it('prints user text literally: templates, HTML and markdown in a param stay data, escaped per format', async () => {
     const v = vendors;
     const commit = '{{ 7 * 6 }} <script>alert(1)</script> **bold** [x](http://evil.example) `tick`';

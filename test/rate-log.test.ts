@@ -77,6 +77,63 @@ describe.each(databases)('rate log on %s', (kind) => {
     expect(waits.filter((wait) => wait === 0)).toHaveLength(20);
   });
 
+  it('gives senders that wait places in line: each wakes when its own slot opens', async () => {
+    const db = stack.signoff.db;
+    const robot = { key: 'test-robot-line', limits: [{ limit: 3, windowMs: 60_000 }] };
+    const window = 60_000 + marginMs(60_000);
+    const t0 = 4_000_000_000;
+    // Three sends fill the window, 1 s apart.
+    for (let i = 0; i < 3; i++) {
+      expect(await takeRateSlot(db, [robot], t0 + i * 1_000, { placeFor: `sent:${i}` })).toBe(0);
+      await markSent(db, [robot], t0 + i * 1_000, t0 + i * 1_000);
+    }
+    // Seven more arrive at once. Without places all seven would wake when the first send leaves the
+    // window; with them the 4th–6th wake as the 1st–3rd leave it, the 7th–9th a window after the 4th–6th,
+    // the 10th a window after the 7th.
+    const now = t0 + 5_000;
+    const waits: number[] = [];
+    for (let i = 3; i < 10; i++) waits.push(await takeRateSlot(db, [robot], now, { placeFor: `n:${i}` }));
+    const wakes = waits.map((wait) => now + wait);
+    expect(wakes).toEqual([
+      t0 + window + 1,
+      t0 + 1_000 + window + 1,
+      t0 + 2_000 + window + 1,
+      t0 + 2 * (window + 1),
+      t0 + 1_000 + 2 * (window + 1),
+      t0 + 2_000 + 2 * (window + 1),
+      t0 + 3 * (window + 1),
+    ]);
+    // A sender that comes later waits behind them, although nobody has sent since.
+    const late = await takeRateSlot(db, [robot], now + 1_000, { placeFor: 'n:late' });
+    expect(now + 1_000 + late).toBeGreaterThan(wakes.at(-1)!);
+    // The 4th wakes at its time and goes; the 5th, woken a little early, is told to wait until its own.
+    expect(await takeRateSlot(db, [robot], wakes[0]!, { placeFor: 'n:3' })).toBe(0);
+    await markSent(db, [robot], wakes[0]!, wakes[0]! + 200);
+    expect(wakes[0]! + (await takeRateSlot(db, [robot], wakes[0]!, { placeFor: 'n:4' }))).toBe(wakes[1]);
+    // A plan is a place, not a send: one sender holds one, whatever number of times it asked.
+    const [plans] = await db.query<{ count: number }>(
+      `select count(*)::int as count from rate_log where key = 'test-robot-line' and planned_by is not null`,
+    );
+    expect(plans!.count).toBe(7);
+  });
+
+  it('checks a woken sender against the sends as they happened: a late predecessor moves it back', async () => {
+    const db = stack.signoff.db;
+    const robot = { key: 'test-robot-late', limits: [{ limit: 1, windowMs: 60_000 }] };
+    const window = 60_000 + marginMs(60_000);
+    const t0 = 5_000_000_000;
+    expect(await takeRateSlot(db, [robot], t0)).toBe(0);
+    await markSent(db, [robot], t0, t0);
+    const first = t0 + (await takeRateSlot(db, [robot], t0, { placeFor: 'a' }));
+    const second = t0 + (await takeRateSlot(db, [robot], t0, { placeFor: 'b' }));
+    expect(second - first).toBe(window + 1);
+    // `a` woke 5 s late and its send took 1 s more: `b` may not go at its planned time.
+    expect(await takeRateSlot(db, [robot], first + 5_000, { placeFor: 'a' })).toBe(0);
+    await markSent(db, [robot], first + 5_000, first + 6_000);
+    const again = await takeRateSlot(db, [robot], second, { placeFor: 'b' });
+    expect(second + again).toBe(first + 6_000 + window + 1);
+  });
+
   it('forgets sends older than the longest window', async () => {
     const db = stack.signoff.db;
     await takeRateSlot(db, [{ key: 'test-old', limits: [{ limit: 1, windowMs: 1_000 }] }], 1_000);

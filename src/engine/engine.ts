@@ -113,6 +113,9 @@ export interface EngineOptions {
 export type Actor = Pick<User, 'id' | 'name' | 'is_admin'>;
 
 /** Why a shell job cut off by a stopping server failed; `recover` gives a crashed one the same reason. */
+/** A due message nobody has taken up for this long is sent by the next sweep (every heartbeat). */
+const overdueAfterMs = 15_000;
+
 const interruptedReason = 'interrupted: the server stopped while this job was running';
 
 /** Tries at creating a vendor approval instance before its job fails (about 10 minutes of backoff). */
@@ -181,7 +184,7 @@ export class Engine {
       : undefined;
     if (options.notifications) {
       this.notifier = new Notifier({
-        queue: this.queue,
+        onStored: (id) => this.sendNow(id),
         secretBox: options.notifications.secretBox,
         publicUrl: this.publicUrl,
         secrets: this.secrets,
@@ -379,7 +382,6 @@ export class Engine {
       return ids;
     });
     for (const jobId of cancelled) this.local.get(jobId)?.cancel();
-    this.kick([]);
     this.log.info({ run: runId, by: actor?.name }, 'run cancelled');
     return getRun(this.db, runId);
   }
@@ -519,7 +521,6 @@ export class Engine {
         await lockRun(tx, run.id);
         await notifier.sendForJob(tx, run, await jobsOfRun(tx, run.id), job, spec.spec);
       });
-      this.kick([]);
       await this.finishNotificationJob(job.id);
       return;
     }
@@ -727,7 +728,7 @@ export class Engine {
     }
   }
 
-  /** The fast path: start claimed-later work (and send stored messages) now, not at the queue's next poll. */
+  /** The fast path: start claimed-later work now, not at the queue's next poll. */
   private kick(jobIds: number[]): void {
     // Stopping: the queue holds these jobs; the next start (or another instance) runs them.
     for (const jobId of this.stopping ? [] : jobIds) {
@@ -737,7 +738,6 @@ export class Engine {
         ),
       );
     }
-    for (const id of this.notifier?.drain() ?? []) this.sendNow(id);
   }
 
   private sendNow(notificationId: number): void {
@@ -839,9 +839,12 @@ export class Engine {
       this.log.warn({ job: job.id, run: job.run_id }, 'recovered a job cut off by a stopped server');
     }
     if (this.outbox) {
-      // Messages a stopped instance was sending, and any whose queue job is long overdue: send them now.
+      // Messages a stopped instance was sending, and any that nobody took up although they were due: one
+      // stored just before its instance stopped (a new row has no queue job, it is sent after commit), or
+      // one whose queue job is late. At start, every message that is due.
       const abandoned = await releaseAbandoned(this.db, dead, staleClaimMs);
-      for (const id of [...abandoned, ...(await overdueNotifications(this.db, 60_000))]) this.sendNow(id);
+      const overdue = await overdueNotifications(this.db, atStart ? 0 : overdueAfterMs);
+      for (const id of [...abandoned, ...overdue]) this.sendNow(id);
     }
     if (dead.length > 0) {
       await this.db.query('delete from instances where id = any($1::text[])', [dead]);

@@ -14,6 +14,14 @@ export const queues = {
 } as const;
 export type QueueName = (typeof queues)[keyof typeof queues];
 
+/**
+ * Jobs fetched per poll (pg-boss fetches at most once a poll interval, so this caps a queue's rate).
+ * Messages waiting out a rate limit come due together (a robot's next window opens for twenty at once),
+ * so their queue takes more at a time than the others.
+ */
+const batchSizes: Partial<Record<QueueName, number>> = { 'notification-send': 100 };
+const defaultBatchSize = 20;
+
 export interface QueueMessages {
   'execute-job': { jobId: number };
   'approval-deadline': { approvalId: number };
@@ -103,7 +111,7 @@ export async function startQueue(options: QueueOptions): Promise<Queue> {
     async work(queue, handler) {
       await boss.work<QueueMessages[typeof queue]>(
         queue,
-        { pollingIntervalSeconds, batchSize: 20 },
+        { pollingIntervalSeconds, batchSize: batchSizes[queue] ?? defaultBatchSize },
         async (jobs) => {
           // Every job of the batch runs even when one fails; the throw then retries the batch, which is
           // safe because handlers are idempotent.

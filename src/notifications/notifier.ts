@@ -3,7 +3,6 @@
 // the workflow's rules listen to, and stores one outbox row per event, rule and recipient. Every row has a
 // dedup key, so looking at the same state twice stores nothing new: that is what makes `sync` safe to
 // call from every path. Delivery is the outbox's job (outbox.ts).
-import { type Queue, queues } from '../engine/queue.js';
 import { runUrl } from '../engine/run-context.js';
 import { isFinalJob, isFinalRun, type JobStatus, type RunStatus } from '../engine/status.js';
 import { render, type TemplateContext } from '../engine/template.js';
@@ -39,7 +38,8 @@ export interface Destination {
 }
 
 export interface NotifierOptions {
-  queue: Queue;
+  /** A row was stored and its transaction committed: send it now. */
+  onStored: (notificationId: number) => void;
   secretBox: SecretBox;
   publicUrl: string;
   secrets: Record<string, string>;
@@ -61,9 +61,6 @@ interface Trigger {
 }
 
 export class Notifier {
-  /** Rows stored since the engine last asked: it sends them right after commit (the fast path). */
-  private fresh: number[] = [];
-
   constructor(private readonly options: NotifierOptions) {}
 
   /** True when the workflow has any `notify` rule (else `sync` has nothing to do and is skipped). */
@@ -72,12 +69,6 @@ export class Notifier {
     return spec.stages.some((stage) =>
       stage.jobs.some((job) => ((job as WithRules).notify ?? []).length > 0),
     );
-  }
-
-  drain(): number[] {
-    const ids = this.fresh;
-    this.fresh = [];
-    return ids;
   }
 
   /** Stores the messages the run's current state calls for. Caller holds the run lock. */
@@ -235,7 +226,7 @@ export class Notifier {
           action: 'update',
           updates_id: card.id,
         });
-        if (id !== undefined) await this.schedule(tx, id);
+        if (id !== undefined) this.schedule(tx, id);
       }
     }
   }
@@ -354,12 +345,16 @@ export class Notifier {
       message: row.message,
       dedup_key: row.dedupKey,
     });
-    if (id !== undefined) await this.schedule(tx, id);
+    if (id !== undefined) this.schedule(tx, id);
   }
 
-  private async schedule(tx: Tx, id: number): Promise<void> {
-    await this.options.queue.send(tx, queues.sendNotification, { notificationId: id });
-    this.fresh.push(id);
+  /**
+   * The row is sent right after its transaction commits. No queue job goes with it: during a burst a
+   * second try of every new row would fill the queue ahead of the messages waiting out a rate limit or a
+   * retry. A row whose sender stopped before it could send is found by the engine's sweep of overdue rows.
+   */
+  private schedule(tx: Tx, id: number): void {
+    tx.afterCommit(() => this.options.onStored(id));
   }
 }
 

@@ -87,6 +87,7 @@ export class Outbox {
 
     let prepared: Awaited<ReturnType<ChannelSender>>;
     let takenAt: number;
+    let sentAt: number;
     let sent: Awaited<ReturnType<typeof prepared.send>>;
     try {
       prepared = await sender({
@@ -97,7 +98,9 @@ export class Outbox {
         original,
       });
       takenAt = this.now();
-      const waitMs = await takeRateSlot(db, prepared.limits, takenAt);
+      const waitMs = await takeRateSlot(db, prepared.limits, takenAt, {
+        placeFor: `notification:${row.id}`,
+      });
       if (waitMs > 0) {
         await this.retryLater(row, waitMs, null, false);
         return 'waiting';
@@ -105,9 +108,10 @@ export class Outbox {
       try {
         sent = await prepared.send();
       } catch (error) {
-        await this.markSent(prepared.limits, takenAt);
+        await this.markSent(prepared.limits, takenAt, this.now());
         throw error;
       }
+      sentAt = this.now();
     } catch (error) {
       return this.failed(row, error);
     }
@@ -120,7 +124,7 @@ export class Outbox {
       vendorMessageId: messageId,
       note: note ?? null,
     });
-    await this.markSent(prepared.limits, takenAt);
+    await this.markSent(prepared.limits, takenAt, sentAt);
     this.options.onAttempt?.(
       row,
       `delivered to ${row.target || row.channel} on attempt ${row.attempts}${note ? `: ${note}` : ''}`,
@@ -128,9 +132,16 @@ export class Outbox {
     return this.announce(row, 'delivered');
   }
 
-  /** Turns the send's rate slot from "in flight" into "sent at", for the window it counts in. */
-  private async markSent(limits: Parameters<typeof markSent>[1], takenAt: number): Promise<void> {
-    if (limits.length > 0) await markSent(this.options.db, limits, takenAt, this.now());
+  /**
+   * Turns the send's rate slot from "in flight" into "sent at" (when the vendor's answer came back, read
+   * before any other await: a later clock would hold the next window back for nothing).
+   */
+  private async markSent(
+    limits: Parameters<typeof markSent>[1],
+    takenAt: number,
+    sentAt: number,
+  ): Promise<void> {
+    if (limits.length > 0) await markSent(this.options.db, limits, takenAt, sentAt);
   }
 
   private async failed(

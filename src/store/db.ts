@@ -2,6 +2,7 @@
 // data directory on disk) and a PostgreSQL server through `pg`. Same SQL, same migrations, same queries.
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { createTurnTakingLine } from './event-loop-turns.js';
 
 export type SqlValue = string | number | boolean | null | Date | bigint | readonly unknown[] | object;
 
@@ -24,6 +25,21 @@ export interface Db extends Queryable {
 export interface Tx extends Queryable {
   /** pg-boss's adapter shape, so queue jobs can be sent inside this transaction. */
   readonly bossAdapter: BossAdapter;
+  /**
+   * Calls `callback` once this transaction has committed (never if it rolls back): work on rows this
+   * transaction wrote, started as soon as others can see them. The callback must not throw.
+   */
+  afterCommit(callback: () => void): void;
+}
+
+/** Runs `work` with a way to register after-commit callbacks, and calls them once it has committed. */
+async function withAfterCommit<T>(
+  work: (afterCommit: (callback: () => void) => void) => Promise<T>,
+): Promise<T> {
+  const callbacks: Array<() => void> = [];
+  const result = await work((callback) => callbacks.push(callback));
+  for (const callback of callbacks) callback();
+  return result;
 }
 
 export interface BossAdapter {
@@ -53,16 +69,23 @@ async function openPglite(dataDir: string, schema?: string): Promise<Db> {
     await lite.exec(
       `create schema if not exists ${quoteIdent(schema)}; set search_path to ${quoteIdent(schema)}`,
     );
-  const toQueryable = (target: Pick<PGlite, 'query'>): Queryable & { bossAdapter: BossAdapter } => {
+  // Root statements and transactions wait in this line; a transaction's own statements do not (they run
+  // while it holds the line, as they run while it holds PGlite's lock).
+  const inLine = createTurnTakingLine();
+  const toQueryable = (
+    target: Pick<PGlite, 'query'>,
+    wait: <T>(work: () => Promise<T>) => Promise<T>,
+  ): Queryable & { bossAdapter: BossAdapter } => {
     const query = async <Row>(sql: string, params?: readonly SqlValue[]) =>
-      (await target.query<Row>(sql, params as unknown[] | undefined)).rows;
+      (await wait(() => target.query<Row>(sql, params as unknown[] | undefined))).rows;
     return {
       query,
       bossAdapter: {
         executeSql: async (text, values) => {
           // pg-boss sends multi-statement scripts without parameters; PGlite runs those through `exec`.
           if (!values || values.length === 0) {
-            const results = await (target as PGlite).exec?.(text);
+            const exec = (target as PGlite).exec?.bind(target);
+            const results = exec ? await wait(() => exec(text)) : undefined;
             if (results) return { rows: results.at(-1)?.rows ?? [] };
           }
           return { rows: await query(text, values as SqlValue[]) };
@@ -70,14 +93,18 @@ async function openPglite(dataDir: string, schema?: string): Promise<Db> {
       },
     };
   };
-  const root = toQueryable(lite);
+  const root = toQueryable(lite, inLine);
+  const inTransaction = <T>(work: () => Promise<T>) => work();
   return {
     kind: 'pglite',
     ...root,
     exec: async (sql) => {
-      await lite.exec(sql);
+      await inLine(() => lite.exec(sql));
     },
-    transaction: (work) => lite.transaction((tx) => work(toQueryable(tx))),
+    transaction: (work) =>
+      withAfterCommit((afterCommit) =>
+        inLine(() => lite.transaction((tx) => work({ ...toQueryable(tx, inTransaction), afterCommit }))),
+      ),
     close: () => lite.close(),
   };
 }
@@ -108,20 +135,21 @@ async function openPostgres(url: string, schema?: string): Promise<Db> {
     exec: async (sql) => {
       await pool.query(sql);
     },
-    transaction: async (work) => {
-      const conn = await pool.connect();
-      try {
-        await conn.query('begin');
-        const result = await work(toQueryable(conn));
-        await conn.query('commit');
-        return result;
-      } catch (error) {
-        await conn.query('rollback').catch(() => {});
-        throw error;
-      } finally {
-        conn.release();
-      }
-    },
+    transaction: (work) =>
+      withAfterCommit(async (afterCommit) => {
+        const conn = await pool.connect();
+        try {
+          await conn.query('begin');
+          const result = await work({ ...toQueryable(conn), afterCommit });
+          await conn.query('commit');
+          return result;
+        } catch (error) {
+          await conn.query('rollback').catch(() => {});
+          throw error;
+        } finally {
+          conn.release();
+        }
+      }),
     close: () => pool.end(),
   };
 }

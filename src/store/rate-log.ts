@@ -28,21 +28,40 @@ const inFlightRetryMs = 250;
 
 /**
  * Records a send (in flight; with `inFlight: false`, as sent at `now`) for every key and returns 0, or
- * returns how many ms to wait before asking again. A send in flight counts as happening now, whatever time its slot was taken: the vendor has not
- * seen it yet, so a window counted from the take could let the next batch arrive too close behind it.
+ * returns how many ms to wait before asking again. A send in flight counts as happening now, whatever time
+ * its slot was taken: the vendor has not seen it yet, so a window counted from the take could let the next
+ * batch arrive too close behind it.
+ *
+ * With `placeFor`, a sender that must wait keeps a place in line: a plan at the time its own slot opens,
+ * counted like a send by everyone behind it. Fifty messages waiting on a robot that takes 20 a minute then
+ * wake one by one as the slots open (the 21st a window after the 1st, the 41st a window after the 21st),
+ * rather than all at the first opening, where one would win and the others would look again. A plan only
+ * orders and times the waiters: when its owner comes back, the window is checked against the sends as
+ * they really happened, and a sender whose slot is not open after all (its predecessor was late) plans
+ * again. A plan whose owner never comes back counts as a send at its time until it is pruned.
  */
 export async function takeRateSlot(
   db: Db,
   keys: readonly RateKey[],
   now: number,
-  options: { inFlight?: boolean } = {},
+  options: { inFlight?: boolean; placeFor?: string } = {},
 ): Promise<number> {
   const recordInFlight = options.inFlight ?? true;
+  const owner = options.placeFor ?? null;
   if (keys.length === 0) return 0;
   const sorted = [...keys].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return db.transaction(async (tx) => {
     for (const { key } of sorted) await tx.query('select pg_advisory_xact_lock(hashtext($1))', [key]);
-    let waitMs = 0;
+    // Where this sender stands in line: plans made before its own are ahead of it (all of them, if it
+    // has none).
+    const [own] = owner
+      ? await tx.query<{ at: number }>('select min(at)::float8 as at from rate_log where planned_by = $1', [
+          owner,
+        ])
+      : [];
+    const placeAt = own?.at === null || own?.at === undefined ? Number.MAX_SAFE_INTEGER : Number(own.at);
+    let opensAt = now;
+    let flyingFull = false;
     for (const { key, limits } of sorted) {
       const [flying] = await tx.query<{ count: number }>(
         'select count(*)::int as count from rate_log where key = $1 and in_flight and at > $2',
@@ -51,21 +70,49 @@ export async function takeRateSlot(
       const inFlight = flying?.count ?? 0;
       for (const { limit, windowMs } of limits) {
         if (inFlight >= limit) {
-          waitMs = Math.max(waitMs, inFlightRetryMs);
+          // Full of sends still in flight: they end within moments, and only then is it known when the
+          // window opens. Look again soon, keeping any place already held (a plan made now would guess).
+          flyingFull = true;
           continue;
         }
         const window = windowMs + marginMs(windowMs);
-        // Of the sends that ended, the (limit − in flight)-th most recent: while it is inside the window,
-        // the window is full.
+        // Sends in flight are the most recent (they happen now); of the ended sends and the plans ahead,
+        // the (limit − in flight)-th most recent: while it is inside the window, the window is full.
         const [blocking] = await tx.query<{ at: number }>(
-          `select at::float8 as at from rate_log where key = $1 and not in_flight and at > $2
+          `select at::float8 as at from rate_log
+           where key = $1 and not in_flight and at > $2
+             and (planned_by is null or (planned_by <> $4 and (at < $5 or (at = $5 and planned_by < $4))))
            order by at desc offset $3 limit 1`,
-          [key, now - window, limit - inFlight - 1],
+          [key, now - window, limit - inFlight - 1, owner ?? '', placeAt],
         );
-        if (blocking) waitMs = Math.max(waitMs, Number(blocking.at) + window - now + 1);
+        if (blocking) opensAt = Math.max(opensAt, Number(blocking.at) + window + 1);
+        // Behind every plan ahead: a place in line is kept even where the window has room.
+        if (owner) {
+          const [last] = await tx.query<{ at: number | null }>(
+            `select max(at)::float8 as at from rate_log
+             where key = $1 and planned_by is not null and planned_by <> $2
+               and (at < $3 or (at = $3 and planned_by < $2))`,
+            [key, owner, placeAt],
+          );
+          if (last?.at !== null && last?.at !== undefined && Number(last.at) > now)
+            opensAt = Math.max(opensAt, Number(last.at));
+        }
       }
     }
-    if (waitMs > 0) return waitMs;
+    if (flyingFull) return Math.max(opensAt - now, inFlightRetryMs);
+    if (opensAt > now) {
+      if (owner) {
+        await tx.query('delete from rate_log where planned_by = $1', [owner]);
+        for (const { key } of sorted)
+          await tx.query('insert into rate_log (key, at, in_flight, planned_by) values ($1, $2, false, $3)', [
+            key,
+            opensAt,
+            owner,
+          ]);
+      }
+      return opensAt - now;
+    }
+    if (owner) await tx.query('delete from rate_log where planned_by = $1', [owner]);
     for (const { key } of sorted)
       await tx.query('insert into rate_log (key, at, in_flight) values ($1, $2, $3)', [
         key,
