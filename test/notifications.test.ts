@@ -447,10 +447,15 @@ stages:
     expect(row!.vendor_message_id).toBe(v.feishu.messages.at(-1)!.message_id);
   });
 
-  it('keeps a stored message across a restart before it could be sent, and sends it once (DingTalk robot)', async () => {
+  /**
+   * A run whose one job sends to the DingTalk robot while the robot's minute is full (20 sends, the oldest
+   * `oldestAgoMs` ago): its message is stored and waits for a slot. Returns the run, the waiting row, the
+   * robot's rate key and how many messages the robot had before.
+   */
+  async function robotMessageHeldBack(workflow: string, oldestAgoMs: number) {
     const v = vendors;
     await apply(`
-name: queued
+name: ${workflow}
 stages:
   - name: s
     jobs:
@@ -458,47 +463,34 @@ stages:
         type: notification
         spec: { channel: dingtalk_robot, url: "${v.hooks.dingtalk.url}", secret: "${v.hooks.dingtalk.secret}" }
 `);
-    // The robot's minute is full (20 sends, the oldest 58 s ago): the message must wait for a slot.
     const key = `dingtalk-robot:${digest(new URL(v.hooks.dingtalk.url).searchParams.get('access_token')!)}`;
     const now = Date.now();
     for (let i = 0; i < 20; i++)
-      await stack.signoff.db.query('insert into rate_log (key, at) values ($1, $2)', [key, now - 58_000 + i]);
+      await stack.signoff.db.query('insert into rate_log (key, at) values ($1, $2)', [
+        key,
+        now - oldestAgoMs + i,
+      ]);
     const before = v.dingtalk.robotMessages.length;
-    const runId = await start('queued');
-    await waitFor(
+    const runId = await start(workflow);
+    const waiting = await waitFor(
       async () => (await log(runId)).find((row) => row.status === 'pending'),
       'the stored message',
     );
+    return { runId, waiting, key, before };
+  }
+
+  it('keeps a stored message across a restart before it could be sent, and sends it once (DingTalk robot)', async () => {
+    const { runId, before } = await robotMessageHeldBack('queued', 58_000);
     await stack.restart();
     const run = await waitForRun(stack, runId);
     expect(run.status).toBe('passed');
-    expect(v.dingtalk.robotMessages.length - before).toBe(1);
+    expect(vendors.dingtalk.robotMessages.length - before).toBe(1);
     const [row] = await log(runId);
     expect(row).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
   it('sends a due message nobody took up (its sender stopped, its queue job late) at the next sweep', async () => {
-    const v = vendors;
-    await apply(`
-name: orphan
-stages:
-  - name: s
-    jobs:
-      - name: tell
-        type: notification
-        spec: { channel: dingtalk_robot, url: "${v.hooks.dingtalk.url}", secret: "${v.hooks.dingtalk.secret}" }
-`);
-    // A full robot minute holds the message back, as it would hold it in a queue job.
-    const key = `dingtalk-robot:${digest(new URL(v.hooks.dingtalk.url).searchParams.get('access_token')!)}`;
-    const now = Date.now();
-    for (let i = 0; i < 20; i++)
-      await stack.signoff.db.query('insert into rate_log (key, at) values ($1, $2)', [key, now - 30_000 + i]);
-    const before = v.dingtalk.robotMessages.length;
-    const runId = await start('orphan');
-    const waiting = await waitFor(
-      async () => (await log(runId)).find((row) => row.status === 'pending'),
-      'the stored message',
-    );
+    const { runId, waiting, key, before } = await robotMessageHeldBack('orphan', 30_000);
     // Say its sender stopped: it has been due for 20 s and nobody took it up (its queue job comes due only
     // in half a minute); the robot's minute is over.
     await stack.signoff.db.query(
@@ -506,11 +498,11 @@ stages:
       [waiting.id],
     );
     await stack.signoff.db.query('delete from rate_log where key = $1', [key]);
-    expect(v.dingtalk.robotMessages.length - before).toBe(0);
+    expect(vendors.dingtalk.robotMessages.length - before).toBe(0);
     await stack.signoff.engine.recover(false);
     const run = await waitForRun(stack, runId);
     expect(run.status).toBe('passed');
-    expect(v.dingtalk.robotMessages.length - before).toBe(1);
+    expect(vendors.dingtalk.robotMessages.length - before).toBe(1);
     expect((await log(runId))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
