@@ -86,17 +86,16 @@ export async function takeRateSlot(
           [key, now - window, limit - inFlight - 1, owner ?? '', placeAt],
         );
         if (blocking) opensAt = Math.max(opensAt, Number(blocking.at) + window + 1);
-        // Behind every plan ahead: a place in line is kept even where the window has room.
-        if (owner) {
-          const [last] = await tx.query<{ at: number | null }>(
-            `select max(at)::float8 as at from rate_log
-             where key = $1 and planned_by is not null and planned_by <> $2
-               and (at < $3 or (at = $3 and planned_by < $2))`,
-            [key, owner, placeAt],
-          );
-          if (last?.at !== null && last?.at !== undefined && Number(last.at) > now)
-            opensAt = Math.max(opensAt, Number(last.at));
-        }
+      }
+      // Behind every plan ahead: a place in line is kept even where the window has room.
+      if (owner) {
+        const [last] = await tx.query<{ at: number | null }>(
+          `select max(at)::float8 as at from rate_log
+           where key = $1 and planned_by is not null and planned_by <> $2
+             and (at < $3 or (at = $3 and planned_by < $2))`,
+          [key, owner, placeAt],
+        );
+        if (last?.at !== null && last?.at !== undefined) opensAt = Math.max(opensAt, Number(last.at));
       }
     }
     if (flyingFull) return Math.max(opensAt - now, inFlightRetryMs);
