@@ -8,7 +8,6 @@
 // absorbs them. The counts are printed as a report.
 //
 // Runs only against PostgreSQL (TEST_DATABASE_URL, as CI sets it): PGlite serves one process only.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,7 @@ import type { CallbackRequest } from '../src/providers/types.js';
 import { createWeComFake, type WeComFake } from '../src/providers/wecom/fake.js';
 import { type WeComSeedCorp, wecomSandboxSeed } from '../src/providers/wecom/seed.js';
 import { type Cluster, startCluster } from './cluster.js';
-import { type Served, serveFetch } from './vendor-harness.js';
+import { hex, type Served, serveFetch, token } from './vendor-harness.js';
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
 
@@ -40,12 +39,6 @@ const faultKinds: Fault[] = ['server_error', 'timeout', 'rate_limit'];
 /** Group robots per vendor: each allows 20 messages a minute, the notifications are spread over them. */
 const robotsPerVendor = 6;
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const token = (length: number) =>
-  randomBytes(length * 2)
-    .toString('base64')
-    .replace(/[^A-Za-z0-9]/g, '')
-    .slice(0, length);
 const between = (min: number, max: number) => min + Math.random() * (max - min);
 
 type Platform = 'feishu' | 'lark' | 'dingtalk' | 'wecom';

@@ -96,9 +96,10 @@ export interface VendorHarness {
   close(): Promise<void>;
 }
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+/** Random hex of `bytes` bytes: ids and names unique per test. */
+export const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** Letters and digits only (WeCom tokens), as consoles hand them out. */
-const token = (length: number) =>
+export const token = (length: number) =>
   randomBytes(length * 2)
     .toString('base64')
     .replace(/[^A-Za-z0-9]/g, '')
